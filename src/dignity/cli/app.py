@@ -1,0 +1,102 @@
+"""Root of the command line: global options, the `serve` command, and error handling.
+
+A `DignityError` is printed as one clean line on stderr with exit status 1; `--debug` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import click
+import typer
+import uvicorn
+
+from dignity import __version__
+from dignity.cli import audit, db
+from dignity.cli.context import err_console, state
+from dignity.exc import DignityError
+
+app = typer.Typer(
+    name="dignity",
+    help="Dignity: human-rights accountability platform. Operator commands.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(audit.app, name="audit")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"dignity {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    """Dignity: human-rights accountability platform. Operator commands."""
+    state.debug = debug
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to bind (default: DIGNITY_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on (default: DIGNITY_PORT).")
+    ] = None,
+) -> None:
+    """Serve the web app and API (run `dignity db upgrade` first)."""
+    from dignity.api.app import create_app
+
+    settings = state.settings
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    bind_host, bind_port = host or settings.host, port or settings.port
+    err_console.print(f"Dignity {__version__} on http://{bind_host}:{bind_port}/  (Ctrl+C stops)")
+    uvicorn.run(
+        create_app(settings, state.sessionmaker),
+        host=bind_host,
+        port=bind_port,
+        access_log=False,  # no client addresses in logs (SECURITY.md item 36)
+        proxy_headers=False,
+        server_header=False,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `dignity` script."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except DignityError as error:
+        if state.debug:
+            raise
+        err_console.print(f"error: {error}", markup=False, soft_wrap=True)
+        return 1
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

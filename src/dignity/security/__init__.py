@@ -1,0 +1,1 @@
+"""Security foundation: keys and, as they land, accounts, sessions, MFA, roles and encryption."""

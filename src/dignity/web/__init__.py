@@ -1,0 +1,1 @@
+"""The web surface: server-rendered pages (Jinja2, vendored HTMX), accessible and RTL-ready."""
