@@ -1,25 +1,39 @@
 """Root of the command line: global options, the `serve` command, and error handling.
 
 A `DignityError` is printed as one clean line on stderr with exit status 1; `--debug` shows the
-traceback instead.
+traceback instead. Other usage errors are reported by Typer itself (exit status 2).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
 import uvicorn
+from typer.core import TyperGroup
 
 from dignity import __version__
 from dignity.cli import audit, db
 from dignity.cli.context import err_console, state
 from dignity.exc import DignityError
 
+
+class DignityGroup(TyperGroup):
+    """Turns a `DignityError` from any command into one clean line on stderr and exit status 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DignityError as error:
+            if state.debug:
+                raise
+            err_console.print(f"error: {error}", markup=False)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
+    cls=DignityGroup,
     name="dignity",
     help="Dignity: human-rights accountability platform. Operator commands.",
     no_args_is_help=True,
@@ -78,25 +92,10 @@ def serve(
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main() -> None:
     """Entry point of the `dignity` script."""
-    try:
-        app(args=argv, standalone_mode=False)
-    except DignityError as error:
-        if state.debug:
-            raise
-        err_console.print(f"error: {error}", markup=False, soft_wrap=True)
-        return 1
-    except click.exceptions.Exit as done:
-        return done.exit_code
-    except click.ClickException as error:
-        error.show()
-        return error.exit_code
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        return 1
-    return 0
+    app()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

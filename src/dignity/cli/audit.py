@@ -10,7 +10,7 @@ import typer
 from dignity.audit import maintenance
 from dignity.audit.chain import VerifyReport
 from dignity.audit.services import export_log, verify_export
-from dignity.cli.context import console, err_console, state
+from dignity.cli.context import console, count, err_console, state
 from dignity.exc import IntegrityError
 
 app = typer.Typer(help="Verify, checkpoint and export the audit log.", no_args_is_help=True)
@@ -26,13 +26,9 @@ def _report(report: VerifyReport, what: str) -> None:
             err_console.print(f"  ... and {len(report.problems) - MAX_LISTED} more")
         raise IntegrityError(f"{what} failed verification: {report.first_problem}")
     console.print(
-        f"{what} verified: {_count(report.entries, 'entry', 'entries')}, "
-        f"{_count(report.checkpoints, 'signed checkpoint', 'signed checkpoints')}"
+        f"{what} verified: {count(report.entries, 'entry', 'entries')}, "
+        f"{count(report.checkpoints, 'signed checkpoint', 'signed checkpoints')}"
     )
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
 
 
 @app.command()
@@ -66,7 +62,10 @@ def checkpoint() -> None:
     if made is None:
         console.print("nothing new since the last checkpoint")
     else:
-        console.print(f"checkpoint of {made.tree_size:,} entries signed by key {made.key_id[:16]}")
+        console.print(
+            f"checkpoint of {count(made.tree_size, 'entry', 'entries')} "
+            f"signed by key {made.key_id[:16]}"
+        )
 
 
 @app.command("export")
@@ -76,5 +75,5 @@ def export_command(
     """Export the whole log and its checkpoints for offline verification."""
     maintenance.checkpoint_now(state.settings, state.sessionmaker)
     with state.sessionmaker() as session, session.begin():
-        count = export_log(session, out)
-    console.print(f"exported {count:,} entries to {out}")
+        exported = export_log(session, out)
+    console.print(f"exported {count(exported, 'entry', 'entries')} to {out}")

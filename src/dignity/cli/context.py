@@ -13,8 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from dignity.settings import Settings, get_settings
 from dignity.store import create_engine, make_sessionmaker
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# soft_wrap: never break a line to fit the terminal, so paths and messages stay whole for scripts.
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def count(n: int, one: str, many: str) -> str:
+    """`1 entry`, `2 entries`: a number with its noun."""
+    return f"{n:,} {one if n == 1 else many}"
 
 
 @dataclass
@@ -33,6 +39,15 @@ class CliState:
     @cached_property
     def sessionmaker(self) -> sessionmaker[Session]:
         return make_sessionmaker(self.engine)
+
+    def configure(self, settings: Settings | None) -> None:
+        """Use `settings` (None: the environment's) from now on, closing any open store."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+        for name in ("settings", "engine", "sessionmaker"):
+            self.__dict__.pop(name, None)
+        self.settings_override = settings
+        self.debug = False
 
 
 state = CliState()
