@@ -1,0 +1,81 @@
+"""The one place untrusted XML is parsed (SECURITY.md item 28).
+
+lxml, for streaming speed on large official lists, with entity resolution, network access and DTD
+loading switched off and huge trees refused. Any DOCTYPE is refused outright: no official list
+carries one, and it is how entity-expansion and external-entity attacks begin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from lxml import etree
+
+from dignity.exc import FieldError, InvalidInput
+
+
+def _parser_options() -> dict[str, bool]:
+    return {
+        "resolve_entities": False,
+        "no_network": True,
+        "load_dtd": False,
+        "huge_tree": False,
+        "dtd_validation": False,
+    }
+
+
+def local_name(tag: object) -> str:
+    """The tag without its namespace: `{http://...}sdnEntry` -> `sdnEntry`."""
+    text = str(tag)
+    return text.rsplit("}", 1)[-1]
+
+
+def _check_no_doctype(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
+        raise InvalidInput(
+            "refused XML file",
+            [FieldError("DOCTYPE", "XML with a DOCTYPE or entity is refused", str(path))],
+        )
+
+
+def iterparse(path: Path, tags: set[str]) -> Iterator[etree._Element]:
+    """Stream the elements whose local name is in `tags`, clearing each one after it is used.
+
+    A file that is not well-formed XML (truncated, wrong encoding) raises `InvalidInput` naming the
+    file and line.
+    """
+    _check_no_doctype(path)
+    context = etree.iterparse(str(path), events=("end",), **_parser_options())
+    try:
+        for _event, element in context:
+            if local_name(element.tag) in tags:
+                yield element
+                element.clear(keep_tail=False)
+                parent = element.getparent()
+                if parent is not None:
+                    while element.getprevious() is not None:
+                        del parent[0]
+    except etree.XMLSyntaxError as error:
+        line = getattr(error, "lineno", None) or (error.position[0] if error.position else "?")
+        raise InvalidInput(
+            "the file is not well-formed XML",
+            [FieldError("xml", str(error.msg or error), f"{path}:{line}")],
+        ) from error
+
+
+def parse(path: Path) -> etree._Element:
+    """Parse a whole (small) document, with the same protections as `iterparse`."""
+    _check_no_doctype(path)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    try:
+        return etree.parse(str(path), parser).getroot()
+    except etree.XMLSyntaxError as error:
+        raise InvalidInput(
+            "the file is not well-formed XML",
+            [FieldError("xml", str(error.msg or error), f"{path}:{error.lineno}")],
+        ) from error
