@@ -9,7 +9,7 @@
 * `settings` is built explicitly for each test (its files under the test's tmp_path); no test reads
   or changes the process-wide settings.
 * `fresh_store_url` gives a test a whole empty database of its own, for what the rolled-back
-  connection cannot show: migrations, the CLI and the browser test, which open their own connections.
+  connection cannot show: migrations, the CLI and the browser test (they open connections).
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from dignity.api.app import create_app
+from dignity.security.crypto import Keyring
 from dignity.settings import Settings
 from dignity.store import create_engine, migrate
 
@@ -134,6 +136,21 @@ def settings(tmp_path: Path, store_url: str) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings, factory: sessionmaker[Session]) -> TestClient:
-    """The app on the test's connection. Its lifespan (the checkpoint timer) is not started."""
-    return TestClient(create_app(settings, factory), raise_server_exceptions=False)
+def app(settings: Settings, factory: sessionmaker[Session]) -> FastAPI:
+    return create_app(settings, factory)
+
+
+@pytest.fixture
+def keyring(app: FastAPI) -> Keyring:
+    """The app's field-encryption keys (created under the test's data_dir)."""
+    keys: Keyring = app.state.keyring
+    return keys
+
+
+@pytest.fixture
+def client(app: FastAPI) -> TestClient:
+    """The app on the test's connection, over https:// so `Secure` cookies flow as in a browser.
+
+    Its lifespan (the checkpoint timer) is not started.
+    """
+    return TestClient(app, base_url="https://testserver", raise_server_exceptions=False)

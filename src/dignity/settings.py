@@ -42,6 +42,20 @@ class Settings(BaseSettings):
     audit_checkpoint_minutes: int = Field(default=10, ge=1)
     # Directory that receives a copy of every checkpoint, as the outside witness of the log.
     audit_witness_dir: Path | None = None
+    # Directory of the versioned key-encryption keys (`v1.key`, `v2.key`, ...); never in the DB.
+    kek_dir: Path | None = None
+    # Staff sessions end after this many minutes without a request (at most 30).
+    session_idle_minutes: int = Field(default=30, ge=1, le=30)
+    # Staff sessions end this many hours after sign-in, however active.
+    session_max_hours: int = Field(default=12, ge=1, le=24)
+    # Sign-in attempts allowed per account within the throttle window before it is refused.
+    login_max_failures: int = Field(default=5, ge=1)
+    # Length of the per-account sign-in throttle window, in seconds.
+    login_window_seconds: int = Field(default=60, ge=1)
+    # Minutes a fresh MFA code (step-up) stays valid for bulk exports.
+    step_up_minutes: int = Field(default=5, ge=1, le=60)
+    # Bulk exports one account may make per hour; more are refused and raise an alert.
+    export_limit_per_hour: int = Field(default=10, ge=1)
     # Address `dignity serve` binds to; keep it on loopback unless a reverse proxy terminates TLS.
     host: str = "127.0.0.1"
     # Port `dignity serve` listens on.
@@ -73,6 +87,10 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.audit_signing_key_file or self.data_dir / "keys" / "audit-ed25519.pem"
+
+    @property
+    def key_dir(self) -> Path:
+        return self.kek_dir or self.data_dir / "keys" / "kek"
 
     @property
     def witness_dir(self) -> Path:

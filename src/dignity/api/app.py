@@ -11,24 +11,28 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
 from dignity import __version__
+from dignity.api.auth import SetupRequired
 from dignity.api.errors import body_for_error, error_body
 from dignity.api.middleware import SecurityMiddleware
+from dignity.api.routers import accounts as accounts_api
 from dignity.api.routers import health
 from dignity.audit.maintenance import checkpoint_if_due
 from dignity.exc import DignityError
+from dignity.security.crypto import load_keyring
 from dignity.settings import Settings, get_settings
 from dignity.store import create_engine, make_sessionmaker
-from dignity.web import pages
+from dignity.web import account, admin, pages
 from dignity.web.templating import STATIC_DIR, SWAGGER_DIR, render_error
 
 log = logging.getLogger("dignity.api")
@@ -43,8 +47,16 @@ def _wants_html(request: Request) -> bool:
 
 def _respond(request: Request, status: int, body: dict[str, object]) -> Response:
     if _wants_html(request):
+        if body.get("code") == SetupRequired.code:
+            return RedirectResponse("/account/setup", status_code=303)
+        if status == 401:
+            target = quote(request.url.path, safe="/")
+            return RedirectResponse(f"/login?next={target}", status_code=303)
         return render_error(request, status, str(body["detail"]))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    retry_after = body.pop("retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -124,9 +136,13 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessionmaker = factory
+    app.state.keyring = load_keyring(settings.key_dir)
     app.add_middleware(SecurityMiddleware, https=settings.https)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_DIR), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
+    app.include_router(accounts_api.router)
     app.include_router(pages.router)
+    app.include_router(account.router)
+    app.include_router(admin.router)
     return app

@@ -68,4 +68,7 @@ def body_for_error(error: exc.DignityError) -> tuple[int, dict[str, Any]]:
         {"field": e.field, "message": e.message, "location": e.location}
         for e in getattr(error, "errors", [])
     ]
-    return status, error_body(status, error.message, error.code, fields)
+    body = error_body(status, error.message, error.code, fields)
+    if isinstance(error, exc.RateLimited) and error.retry_after is not None:
+        body["retry_after"] = error.retry_after  # becomes the Retry-After header, not body
+    return status, body

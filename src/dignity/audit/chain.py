@@ -128,7 +128,11 @@ def check_chain(entries: Iterable[Entry], report: VerifyReport) -> Iterator[Entr
                 )
                 report.problems.append(Problem(expected_seq, f"missing (entries {missing} absent)"))
             else:
+                # Already seen or passed: report it, and keep checking the rest against the
+                # entries in order, so intact entries after it are not reported too.
                 report.problems.append(Problem(entry.seq, f"out of order after {expected_seq - 1}"))
+                yield entry
+                continue
         elif entry.prev_hash != prev_hash:
             report.problems.append(
                 Problem(entry.seq, "does not follow the entry before it (removed or reordered)")

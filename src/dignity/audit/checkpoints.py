@@ -67,6 +67,13 @@ class Checkpoint:
             raise InvalidInput(
                 "bad checkpoint", [FieldError("tree_size", "not a positive integer", location)]
             )
+        wrong = [
+            FieldError(name, "not a string", location)
+            for name in fields[1:]
+            if not isinstance(data[name], str)
+        ]
+        if wrong:
+            raise InvalidInput("bad checkpoint", wrong)
         return cls(**{name: data[name] for name in fields})
 
 
@@ -115,12 +122,13 @@ class DirectoryWitness:
             return [], []
         checkpoints: list[Checkpoint] = []
         problems: list[Problem] = []
-        with self.path.open(encoding="utf-8") as handle:
+        with self.path.open("rb") as handle:
             for number, line in enumerate(handle, start=1):
                 location = f"{self.path}:{number}"
                 try:
-                    checkpoints.append(Checkpoint.from_dict(json.loads(line), location))
-                except (json.JSONDecodeError, InvalidInput) as error:
+                    record = json.loads(line.decode("utf-8"))
+                    checkpoints.append(Checkpoint.from_dict(record, location))
+                except (UnicodeDecodeError, json.JSONDecodeError, InvalidInput) as error:
                     problems.append(
                         Problem(None, f"witness {location}: unreadable checkpoint ({error})")
                     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from dignity.exc import FieldError, IntegrityError, InvalidInput
 from dignity.store.files import fsync_directory
 
 EXPORT_FORMAT = "dignity-audit-export/1"
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -222,25 +224,27 @@ def verify_store(
     return verify_entries(iter_entries(session), unique, trusted_key_ids, report)
 
 
+def _entry_record(entry: Entry) -> str:
+    record = {"type": "entry", **entry.payload(), "prev_hash": entry.prev_hash, "hash": entry.hash}
+    return canonical_json(record) + "\n"
+
+
+def export_lines(session: Session) -> Iterator[str]:
+    """The export file, line by line: a header, every entry, then every checkpoint."""
+    yield canonical_json({"type": "header", "format": EXPORT_FORMAT}) + "\n"
+    for entry in iter_entries(session):
+        yield _entry_record(entry)
+    for checkpoint in stored_checkpoints(session):
+        yield canonical_json({"type": "checkpoint", **checkpoint.to_dict()}) + "\n"
+
+
 def export_log(session: Session, path: Path) -> int:
     """Write the whole log and its checkpoints as JSON lines; returns the number of entries."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    count = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(canonical_json({"type": "header", "format": EXPORT_FORMAT}) + "\n")
-            for entry in iter_entries(session):
-                record = {
-                    "type": "entry",
-                    **entry.payload(),
-                    "prev_hash": entry.prev_hash,
-                    "hash": entry.hash,
-                }
-                handle.write(canonical_json(record) + "\n")
-                count += 1
-            for checkpoint in stored_checkpoints(session):
-                handle.write(canonical_json({"type": "checkpoint", **checkpoint.to_dict()}) + "\n")
+            handle.writelines(export_lines(session))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
@@ -248,7 +252,22 @@ def export_log(session: Session, path: Path) -> int:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     fsync_directory(path.parent)
-    return count
+    return log_size(session)
+
+
+def _wrong_types(record: dict[str, Any], location: str) -> list[FieldError]:
+    """The fields of an exported entry that `export_log` could not have written."""
+    errors: list[FieldError] = []
+    for name in Entry.__dataclass_fields__:
+        value = record[name]
+        if name == "seq":
+            if not isinstance(value, int) or isinstance(value, bool):
+                errors.append(FieldError(name, "not an integer", location))
+        elif not isinstance(value, str):
+            errors.append(FieldError(name, "not a string", location))
+        elif name in ("prev_hash", "hash") and not HEX_DIGEST.fullmatch(value):
+            errors.append(FieldError(name, "not a SHA-256 hex digest", location))
+    return errors
 
 
 def read_export(path: Path) -> tuple[list[Entry], list[Checkpoint]]:
@@ -256,12 +275,13 @@ def read_export(path: Path) -> tuple[list[Entry], list[Checkpoint]]:
     entries: list[Entry] = []
     checkpoints: list[Checkpoint] = []
     fields = (*Entry.__dataclass_fields__,)
-    with path.open(encoding="utf-8") as handle:
+    number = 0
+    with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             location = f"{path}:{number}"
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
+                record = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
                 raise InvalidInput(
                     "unreadable audit export", [FieldError("line", str(error), location)]
                 ) from error
@@ -278,6 +298,9 @@ def read_export(path: Path) -> tuple[list[Entry], list[Checkpoint]]:
                 ]
                 if missing:
                     raise InvalidInput("incomplete audit entry", missing)
+                wrong = _wrong_types(record, location)
+                if wrong:
+                    raise InvalidInput("bad audit entry", wrong)
                 entries.append(Entry(**{name: record[name] for name in fields}))
             elif kind == "checkpoint":
                 checkpoints.append(Checkpoint.from_dict(record, location))
@@ -285,6 +308,11 @@ def read_export(path: Path) -> tuple[list[Entry], list[Checkpoint]]:
                 raise InvalidInput(
                     "unknown record in audit export", [FieldError("type", repr(kind), location)]
                 )
+    if number == 0:
+        raise InvalidInput(
+            "not a Dignity audit export",
+            [FieldError("format", f"expected {EXPORT_FORMAT}", f"{path}:1")],
+        )
     return entries, checkpoints
 
 

@@ -14,7 +14,7 @@ import uvicorn
 from typer.core import TyperGroup
 
 from dignity import __version__
-from dignity.cli import audit, db
+from dignity.cli import audit, db, tokens, users
 from dignity.cli.context import err_console, state
 from dignity.exc import DignityError
 
@@ -42,6 +42,8 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
 
 
 def _print_version(value: bool) -> None:
@@ -74,11 +76,18 @@ def serve(
         int | None, typer.Option("--port", help="Port to listen on (default: DIGNITY_PORT).")
     ] = None,
 ) -> None:
-    """Serve the web app and API (run `dignity db upgrade` first)."""
+    """Serve the web app and API (run `dignity db upgrade` first).
+
+    On a store with no accounts, an administrator `admin` is created first and its one-time
+    password printed here.
+    """
     from dignity.api.app import create_app
 
     settings = state.settings
+    users.ensure_first_admin()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    # Alembic announces its context whenever the home page reads the schema revision.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     bind_host, bind_port = host or settings.host, port or settings.port
     err_console.print(f"Dignity {__version__} on http://{bind_host}:{bind_port}/  (Ctrl+C stops)")
     uvicorn.run(

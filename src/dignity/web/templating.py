@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from dignity import __version__
+from dignity.security.sessions import LiveSession, csrf_token
 from dignity.settings import Settings
 
 HERE = Path(__file__).parent
@@ -29,10 +30,20 @@ def static_url(path: str, *, swagger: bool = False) -> str:
 templates.env.globals["static_url"] = static_url
 
 
-def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    status: int = 200,
+    live: LiveSession | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page; with the signed-in session `live`, forms get its CSRF token."""
     settings: Settings = request.app.state.settings
     context.setdefault("lang", settings.language)
     context.setdefault("dir", settings.text_direction)
+    if live is not None:
+        context.setdefault("csrf", csrf_token(settings, live.web_session))
+        context.setdefault("me", live.user if live.fully_signed_in else None)
     return templates.TemplateResponse(request, template, context, status_code=status)
 
 

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Engine
 
-import dignity.audit.models  # noqa: F401  (registers the tables on Base.metadata)
+import dignity.audit.models
+import dignity.security.models  # noqa: F401  (each import registers its tables on Base.metadata)
 from dignity.store.base import Base
+from dignity.store.types import UTCDateTime
 
 engine: Engine = context.config.attributes["engine"]
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Write our column types as the plain SQLAlchemy types they store (stable migrations)."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
 
 with engine.connect() as connection:
     context.configure(
@@ -16,6 +29,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,81 @@
+"""Accounts for tests: made through the real services, signed in through the real forms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyotp
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from dignity.security import accounts
+from dignity.security.crypto import Keyring
+from dignity.security.permissions import Role
+
+PASSWORD = "correct horse battery staple, but longer"
+
+
+@dataclass
+class Account:
+    id: str
+    username: str
+    password: str
+    totp_secret: str | None
+
+    def code(self, at: datetime | None = None) -> str:
+        """The TOTP code of this account at `at` (default now)."""
+        assert self.totp_secret is not None
+        return pyotp.TOTP(self.totp_secret).at(at or datetime.now(UTC))
+
+
+def make_account(
+    session: Session,
+    keyring: Keyring,
+    username: str,
+    role: Role = Role.INVESTIGATOR,
+    *,
+    password: str = PASSWORD,
+    mfa: bool = True,
+) -> Account:
+    """An account that has set its own password and (by default) enrolled MFA."""
+    user, one_time = accounts.create_user(session, username=username, role=role, actor="test")
+    accounts.change_password(session, user, current=one_time, new=password, keep_session=None)
+    secret = None
+    if mfa:
+        secret = accounts.begin_mfa(session, user, keyring)
+        # Enrol with the code of the previous step, so the current code is still unused.
+        earlier = datetime.fromtimestamp(datetime.now(UTC).timestamp() - 30, UTC)
+        accounts.confirm_mfa(
+            session, user, keyring, pyotp.TOTP(secret).at(earlier), datetime.now(UTC), None
+        )
+    session.flush()
+    return Account(user.id, user.username, password, secret)
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, account: Account, code: str | None = None) -> str:
+    """Sign in through the real form; returns the CSRF token of the signed-in session."""
+    page = client.get("/login")
+    token = csrf_from(page.text)
+    response = client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "username": account.username,
+            "password": account.password,
+            "code": code if code is not None else account.code(),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return csrf_from(client.get("/account").text)
