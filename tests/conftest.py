@@ -154,3 +154,15 @@ def client(app: FastAPI) -> TestClient:
     Its lifespan (the checkpoint timer) is not started.
     """
     return TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+
+
+@pytest.fixture
+def admin_client(client: TestClient, session: Session, keyring: Keyring) -> TestClient:
+    """`client`, signed in through the real form as an administrator with MFA."""
+    from dignity.security.permissions import Role
+    from factories.security import make_account, sign_in
+
+    account = make_account(session, keyring, "test-admin", Role.ADMIN)
+    session.commit()
+    sign_in(client, account)
+    return client

@@ -8,9 +8,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from dignity.api.auth import LiveSessionDep, WebUserDep
 from dignity.api.deps import SessionDep
 from dignity.audit.checkpoints import Checkpoint
 from dignity.audit.services import latest_checkpoint, log_size
+from dignity.security.projects import visible_projects
 from dignity.store.migrate import current_revision, head_revision
 from dignity.web.templating import render
 
@@ -42,8 +44,16 @@ def system_status(session: Session) -> SystemStatus:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep) -> HTMLResponse:
-    return render(request, "home.html", status_info=system_status(session))
+def home(
+    request: Request, session: SessionDep, principal: WebUserDep, live: LiveSessionDep
+) -> HTMLResponse:
+    return render(
+        request,
+        "home.html",
+        live=live,
+        status_info=system_status(session),
+        projects=visible_projects(session, principal),
+    )
 
 
 @router.get("/docs", response_class=HTMLResponse)

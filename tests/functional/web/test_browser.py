@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,9 +29,14 @@ from playwright.sync_api import (
 from browser import CHROMIUM_ARGS, chromium_executable, screenshot_path, serve
 from conftest import make_settings
 from dignity.api.app import create_app
+from dignity.api.auth import SESSION_COOKIE
 from dignity.audit import record_event
 from dignity.audit.maintenance import checkpoint_now
+from dignity.security import sessions
+from dignity.security.models import User
+from dignity.security.permissions import Role
 from dignity.store import create_engine, make_sessionmaker, migrate
+from factories.security import make_account
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +50,15 @@ document.addEventListener("securitypolicyviolation", function (event) {
 });
 """
 
-StartApp = Callable[..., str]
+StartApp = Callable[..., "LiveApp"]
+
+
+@dataclass(frozen=True)
+class LiveApp:
+    base: str
+    # The cookie token of a signed-in administrator (sign-in itself is walked in
+    # test_browser_signin.py; here the session is made through the service, as sign-in would).
+    session_token: str
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +90,7 @@ def start_app(tmp_path: Path, fresh_store_url: str) -> Iterator[StartApp]:
     """
     with contextlib.ExitStack() as stack:
 
-        def start(events: int = 0, **overrides: object) -> str:
+        def start(events: int = 0, **overrides: object) -> LiveApp:
             settings = make_settings(tmp_path, database_url=fresh_store_url, **overrides)
             engine = create_engine(fresh_store_url)
             stack.callback(engine.dispose)
@@ -86,7 +101,15 @@ def start_app(tmp_path: Path, fresh_store_url: str) -> Iterator[StartApp]:
                     for _ in range(events):
                         record_event(session, actor="test", action="test.ran", object_type="test")
                 checkpoint_now(settings, factory)
-            return stack.enter_context(serve(create_app(settings, factory)))
+            app = create_app(settings, factory)
+            with factory() as session, session.begin():
+                account = make_account(session, app.state.keyring, "browser-admin", Role.ADMIN)
+                user = session.get(User, account.id)
+                assert user is not None
+                _, token = sessions.start_session(
+                    session, settings, user, sessions.ACTIVE, datetime.now(UTC)
+                )
+            return LiveApp(stack.enter_context(serve(app)), token)
 
         yield start
 
@@ -123,17 +146,31 @@ class Watch:
         return [*self.problems, *(f"CSP violation: {v}" for v in violations)]
 
 
-def open_page(browser: Browser, base: str, path: str) -> tuple[Page, Watch]:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    watch = Watch(page, base)
-    page.goto(base + path, wait_until="networkidle")
+def open_page(browser: Browser, live: LiveApp, path: str) -> tuple[Page, Watch]:
+    """A new signed-in page (its own browser context) loaded at `path`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_cookies(
+        [
+            {
+                "name": SESSION_COOKIE,
+                "value": live.session_token,
+                "domain": "127.0.0.1",
+                "path": "/",
+                "secure": True,
+                "httpOnly": True,
+                "sameSite": "Strict",
+            }
+        ]
+    )
+    page = context.new_page()
+    watch = Watch(page, live.base)
+    page.goto(live.base + path, wait_until="networkidle")
     return page, watch
 
 
 def test_home_page(chromium: Callable[[], Browser], start_app: StartApp) -> None:
     browser = chromium()
-    base = start_app()
-    page, watch = open_page(browser, base, "/")
+    page, watch = open_page(browser, start_app(), "/")
     try:
         expect(page.locator("html")).to_have_attribute("dir", "ltr")
         expect(page.get_by_role("heading", level=1, name="Dignity")).to_be_visible()
@@ -141,7 +178,7 @@ def test_home_page(chromium: Callable[[], Browser], start_app: StartApp) -> None
         expect(panel).to_be_visible()
         expect(panel).to_contain_text("Store")
         expect(panel).to_contain_text("(current)")
-        expect(panel).to_contain_text("0 entries")
+        expect(panel).to_contain_text("entries")
         page.screenshot(path=screenshot_path("home.png"), full_page=True)
 
         # Keyboard: the first Tab reaches the skip link, which shows itself; Enter moves to main.
@@ -166,13 +203,12 @@ def test_home_page(chromium: Callable[[], Browser], start_app: StartApp) -> None
         page.wait_for_function("window.__cspViolations.length > 0")
         assert any("img-src" in problem for problem in watch.all_problems())
     finally:
-        page.close()
+        page.context.close()
 
 
 def test_home_page_right_to_left(chromium: Callable[[], Browser], start_app: StartApp) -> None:
     browser = chromium()
-    base = start_app(events=3, language="ar")
-    page, watch = open_page(browser, base, "/")
+    page, watch = open_page(browser, start_app(events=3, language="ar"), "/")
     try:
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
         expect(page.locator("html")).to_have_attribute("lang", "ar")
@@ -205,13 +241,12 @@ def test_home_page_right_to_left(chromium: Callable[[], Browser], start_app: Sta
 
         assert watch.all_problems() == []
     finally:
-        page.close()
+        page.context.close()
 
 
 def test_api_docs(chromium: Callable[[], Browser], start_app: StartApp) -> None:
     browser = chromium()
-    base = start_app()
-    page, watch = open_page(browser, base, "/docs")
+    page, watch = open_page(browser, start_app(), "/docs")
     try:
         swagger = page.locator("#swagger-ui")
         expect(swagger.locator(".opblock").first).to_be_visible()
@@ -219,4 +254,4 @@ def test_api_docs(chromium: Callable[[], Browser], start_app: StartApp) -> None:
         page.screenshot(path=screenshot_path("api-docs.png"), full_page=True)
         assert watch.all_problems() == []
     finally:
-        page.close()
+        page.context.close()

@@ -65,10 +65,16 @@ def _client_in(
     return TestClient(create_app(settings, factory), raise_server_exceptions=False)
 
 
+def test_home_page_needs_sign_in(client: TestClient) -> None:
+    response = client.get("/", headers=HTML, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/login?next=/")
+    assert client.get("/").status_code == 401  # an API-style client gets the error body
+
+
 def test_home_page_is_english_left_to_right_by_default(
-    client: TestClient, engine: Engine, session: Session
+    admin_client: TestClient, engine: Engine, session: Session
 ) -> None:
-    response = client.get("/")
+    response = admin_client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     page = Page(response.text)
@@ -83,7 +89,7 @@ def test_home_page_is_english_left_to_right_by_default(
 
 
 def test_home_page_counts_events_and_shows_the_last_checkpoint(
-    client: TestClient, settings: Settings, factory: sessionmaker[Session]
+    admin_client: TestClient, settings: Settings, factory: sessionmaker[Session]
 ) -> None:
     with factory() as session, session.begin():
         before = log_size(session)
@@ -91,7 +97,7 @@ def test_home_page_counts_events_and_shows_the_last_checkpoint(
     checkpoint = checkpoint_now(settings, factory)
     assert checkpoint is not None
 
-    panel = _system_panel(client.get("/").text)
+    panel = _system_panel(admin_client.get("/").text)
     size = before + 1
     noun = "entry" if size == 1 else "entries"
     assert f"Audit log {size:,} {noun}" in panel
@@ -105,7 +111,7 @@ def test_right_to_left_languages_flip_the_page(
     language: str, tmp_path: Path, store_url: str, factory: sessionmaker[Session]
 ) -> None:
     client = _client_in(language, tmp_path, store_url, factory)
-    for path in ("/", "/docs"):
+    for path in ("/login", "/docs"):
         assert Page(client.get(path).text).root == {"lang": language, "dir": "rtl"}, path
     error = client.get("/no/such/page", headers=HTML)
     assert error.status_code == 404
