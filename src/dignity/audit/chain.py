@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -74,6 +75,14 @@ class Entry:
         return entry_hash(self.prev_hash, self.payload())
 
 
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def is_digest(value: object) -> bool:
+    """A SHA-256 digest as the log writes it: 64 lowercase hex digits."""
+    return isinstance(value, str) and HEX_DIGEST.fullmatch(value) is not None
+
+
 def entry_hash(prev_hash: str, payload: dict[str, Any]) -> str:
     digest = hashlib.sha256(bytes.fromhex(prev_hash))
     digest.update(canonical_json(payload).encode("utf-8"))
@@ -133,6 +142,10 @@ def check_chain(entries: Iterable[Entry], report: VerifyReport) -> Iterator[Entr
                 report.problems.append(Problem(entry.seq, f"out of order after {expected_seq - 1}"))
                 yield entry
                 continue
+        elif not (is_digest(entry.hash) and is_digest(entry.prev_hash)):
+            report.problems.append(
+                Problem(entry.seq, "its hashes are not SHA-256 digests (edited)")
+            )
         elif entry.prev_hash != prev_hash:
             report.problems.append(
                 Problem(entry.seq, "does not follow the entry before it (removed or reordered)")

@@ -18,8 +18,15 @@ from dignity.settings import Settings
 
 
 def trusted_key_ids(settings: Settings) -> set[str]:
-    """Fingerprints of the keys whose checkpoints this deployment trusts (its own key)."""
-    return {key_id(load_signing_key(settings.signing_key_path).public_key())}
+    """Fingerprints of the keys whose checkpoints this deployment trusts (its own key).
+
+    Verification never creates a key: with the key file missing, no checkpoint is trusted and each
+    one is reported, rather than a new key being made that would disown them all silently.
+    """
+    path = settings.signing_key_path
+    if not path.exists():
+        return set()
+    return {key_id(load_signing_key(path, create=False).public_key())}
 
 
 def checkpoint_if_due(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -27,6 +26,7 @@ from dignity.audit.chain import (
     VerifyReport,
     canonical_json,
     check_chain,
+    is_digest,
 )
 from dignity.audit.checkpoints import Checkpoint, DirectoryWitness, sign_checkpoint
 from dignity.audit.merkle import MerkleAccumulator
@@ -35,7 +35,6 @@ from dignity.exc import FieldError, IntegrityError, InvalidInput
 from dignity.store.files import fsync_directory
 
 EXPORT_FORMAT = "dignity-audit-export/1"
-HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def utc_timestamp(moment: datetime | None = None) -> str:
@@ -185,7 +184,8 @@ def verify_entries(
         by_size.setdefault(checkpoint.tree_size, []).append(checkpoint)
     accumulator = MerkleAccumulator()
     for entry in check_chain(entries, report):
-        accumulator.append(bytes.fromhex(entry.hash))
+        # A damaged hash was reported by check_chain; it still takes its place in the tree.
+        accumulator.append(bytes.fromhex(entry.hash) if is_digest(entry.hash) else b"")
         for checkpoint in by_size.get(accumulator.size, []):
             if accumulator.root().hex() != checkpoint.root_hash:
                 report.problems.append(
@@ -229,22 +229,32 @@ def _entry_record(entry: Entry) -> str:
     return canonical_json(record) + "\n"
 
 
-def export_lines(session: Session) -> Iterator[str]:
-    """The export file, line by line: a header, every entry, then every checkpoint."""
+def export_lines(session: Session, counter: list[int] | None = None) -> Iterator[str]:
+    """The export file, line by line: a header, every entry, then the checkpoints they cover.
+
+    Checkpoints signed while the export was being read (covering entries it did not read) are
+    left out, so a consistent export never looks truncated. `counter[0]` counts the entries.
+    """
+    count = 0
     yield canonical_json({"type": "header", "format": EXPORT_FORMAT}) + "\n"
     for entry in iter_entries(session):
+        count += 1
         yield _entry_record(entry)
+    if counter is not None:
+        counter[:] = [count]
     for checkpoint in stored_checkpoints(session):
-        yield canonical_json({"type": "checkpoint", **checkpoint.to_dict()}) + "\n"
+        if checkpoint.tree_size <= count:
+            yield canonical_json({"type": "checkpoint", **checkpoint.to_dict()}) + "\n"
 
 
 def export_log(session: Session, path: Path) -> int:
     """Write the whole log and its checkpoints as JSON lines; returns the number of entries."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    counter = [0]
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.writelines(export_lines(session))
+            handle.writelines(export_lines(session, counter))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
@@ -252,7 +262,7 @@ def export_log(session: Session, path: Path) -> int:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     fsync_directory(path.parent)
-    return log_size(session)
+    return counter[0]
 
 
 def _wrong_types(record: dict[str, Any], location: str) -> list[FieldError]:
@@ -265,7 +275,7 @@ def _wrong_types(record: dict[str, Any], location: str) -> list[FieldError]:
                 errors.append(FieldError(name, "not an integer", location))
         elif not isinstance(value, str):
             errors.append(FieldError(name, "not a string", location))
-        elif name in ("prev_hash", "hash") and not HEX_DIGEST.fullmatch(value):
+        elif name in ("prev_hash", "hash") and not is_digest(value):
             errors.append(FieldError(name, "not a SHA-256 hex digest", location))
     return errors
 

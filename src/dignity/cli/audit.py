@@ -63,8 +63,7 @@ def checkpoint() -> None:
         console.print("nothing new since the last checkpoint")
     else:
         console.print(
-            f"checkpoint of {count(made.tree_size, 'entry', 'entries')} "
-            f"signed by key {made.key_id[:16]}"
+            f"checkpoint of {count(made.tree_size, 'entry', 'entries')} signed by key {made.key_id}"
         )
 
 

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import make_settings
 from dignity.audit import maintenance, record_event
-from dignity.audit.chain import GENESIS_HASH, Entry, Problem, VerifyReport, canonical_json
+from dignity.audit.chain import GENESIS_HASH, Problem, VerifyReport, canonical_json
 from dignity.audit.checkpoints import WITNESS_FILE, Checkpoint, DirectoryWitness
 from dignity.audit.models import AuditEvent
 from dignity.audit.services import (
@@ -38,7 +39,7 @@ from dignity.audit.services import (
     verify_store,
 )
 from dignity.exc import IntegrityError
-from dignity.security.keys import key_id
+from dignity.security.keys import key_id, load_signing_key
 from dignity.settings import Settings
 
 APPEND_ONLY = ("audit_events", "audit_checkpoints")
@@ -123,12 +124,8 @@ def _rewrite_history(session: Session, first: int, actor: str) -> None:
     prev_hash = entries[first - 2].hash if first > 1 else GENESIS_HASH
     updates: list[tuple[str, dict[str, object]]] = []
     for entry in entries[first - 1 :]:
-        changed = Entry(
-            **{
-                **entry.__dict__,
-                "actor": actor if entry.seq == first else entry.actor,
-                "prev_hash": prev_hash,
-            }
+        changed = replace(
+            entry, actor=actor if entry.seq == first else entry.actor, prev_hash=prev_hash
         )
         new_hash = changed.expected_hash()
         updates.append(
@@ -152,7 +149,18 @@ def _expected_triggers(connection: Connection) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def trusted(settings: Settings) -> set[str]:
+    load_signing_key(settings.signing_key_path)  # the deployment's key, made as on first use
     return maintenance.trusted_key_ids(settings)
+
+
+def test_verification_never_creates_a_signing_key(
+    session: Session, settings: Settings, factory: sessionmaker[Session]
+) -> None:
+    _record(session, 2)
+    report = maintenance.verify(settings, factory)
+    assert report.ok
+    assert not settings.signing_key_path.exists()
+    assert maintenance.trusted_key_ids(settings) == set()
 
 
 @pytest.fixture(autouse=True)

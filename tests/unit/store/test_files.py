@@ -24,6 +24,10 @@ def _inode(fd: int) -> int:
     return os.fstat(fd).st_ino
 
 
+def _open_descriptors() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
 # --- atomic_write -----------------------------------------------------------------------------
 
 
@@ -125,12 +129,14 @@ def test_a_crash_at_any_step_leaves_old_or_new_content_and_no_temporary_file(
     path = tmp_path / "file"
     path.write_bytes(OLD)
     path.chmod(0o600)
+    descriptors = _open_descriptors()
     monkeypatch.setattr(os, function, _crash_on_call(getattr(os, function), call, error))
     with pytest.raises(type(error)):
         atomic_write(path, NEW)
     monkeypatch.undo()
     assert path.read_bytes() == expected
     assert [p.name for p in tmp_path.iterdir()] == ["file"]
+    assert _open_descriptors() == descriptors
 
 
 @pytest.mark.parametrize(("function", "call"), [step[:2] for step in STEPS[:3]], ids=STEP_IDS[:3])
@@ -160,6 +166,9 @@ def test_a_failed_write_leaves_old_content_and_no_temporary_file(
 
         def __exit__(self, *exc: object) -> None:
             self.handle.close()
+
+        def fileno(self) -> int:
+            return int(self.handle.fileno())
 
         def write(self, data: bytes) -> int:
             self.handle.write(data[: len(data) // 2])  # half of it made it, then the disk filled
