@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -31,14 +32,29 @@ def local_name(tag: object) -> str:
     return text.rsplit("}", 1)[-1]
 
 
+_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+_CHUNK = 1 << 20
+NEWLINE = b"\n"
+
+
 def _check_no_doctype(path: Path) -> None:
+    """Refuse a DOCTYPE or entity declaration anywhere in the file, naming its line."""
+    line, tail = 1, b""
     with path.open("rb") as handle:
-        head = handle.read(64 * 1024)
-    if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-        raise InvalidInput(
-            "refused XML file",
-            [FieldError("DOCTYPE", "XML with a DOCTYPE or entity is refused", str(path))],
-        )
+        while chunk := handle.read(_CHUNK):
+            window = tail + chunk
+            upper = window.upper()
+            for marker in _MARKERS:
+                at = upper.find(marker)
+                if at >= 0:
+                    number = line + window.count(NEWLINE, 0, at) - tail.count(NEWLINE)
+                    where = f"{path}:{number}"
+                    problem = FieldError(
+                        "DOCTYPE", "XML with a DOCTYPE or entity is refused", where
+                    )
+                    raise InvalidInput("refused XML file", [problem])
+            line += chunk.count(NEWLINE)
+            tail = window[-(len(b"<!DOCTYPE") - 1) :]
 
 
 def iterparse(path: Path, tags: set[str]) -> Iterator[etree._Element]:
@@ -48,7 +64,12 @@ def iterparse(path: Path, tags: set[str]) -> Iterator[etree._Element]:
     file and line.
     """
     _check_no_doctype(path)
-    context = etree.iterparse(str(path), events=("end",), **_parser_options())
+    with path.open("rb") as handle:
+        yield from _iterparse(handle, path, tags)
+
+
+def _iterparse(handle: BinaryIO, path: Path, tags: set[str]) -> Iterator[etree._Element]:
+    context = etree.iterparse(handle, events=("end",), **_parser_options())
     try:
         for _event, element in context:
             if local_name(element.tag) in tags:

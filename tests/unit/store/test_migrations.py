@@ -1,6 +1,8 @@
 """Migrations: the models and the migrations agree, and a round trip keeps data."""
 
+import importlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -8,10 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-import dignity.audit.models  # noqa: F401  (registers the tables)
 from dignity.audit import record_event
 from dignity.store import create_engine, make_sessionmaker, migrate, transaction
 from dignity.store.base import Base
+from dignity.store.migrations import MODEL_MODULES
 
 
 @pytest.fixture
@@ -21,7 +23,23 @@ def fresh_engine(fresh_store_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.mark.parametrize("module", MODEL_MODULES)
+def test_every_model_module_is_listed_for_migrations(module: str) -> None:
+    importlib.import_module(module)
+
+
+def test_no_model_module_is_missing_from_the_list() -> None:
+    package = Path(__file__).resolve().parents[3] / "src"
+    found = {
+        ".".join(path.relative_to(package).with_suffix("").parts)
+        for path in package.rglob("models.py")
+    }
+    assert found == set(MODEL_MODULES)
+
+
 def test_models_match_the_migrations(engine: Engine) -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Engine
 
-import dignity.audit.models
-import dignity.security.models  # noqa: F401  (each import registers its tables on Base.metadata)
 from dignity.store.base import Base
+from dignity.store.migrations import MODEL_MODULES
 from dignity.store.types import UTCDateTime
+
+for module in MODEL_MODULES:
+    importlib.import_module(module)  # registers its tables on Base.metadata
 
 engine: Engine = context.config.attributes["engine"]
 

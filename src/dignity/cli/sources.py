@@ -1,0 +1,145 @@
+"""`dignity sources`: import official lists, see their versions, compare and export them."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from dignity.cli.context import console, count, operator, state
+from dignity.exc import InvalidInput
+from dignity.registry import services as registry
+from dignity.sources.fetch import DOWNLOADS, download, new_client
+from dignity.sources.services import FORMATS, ListFile, open_list
+from dignity.store.session import transaction
+
+app = typer.Typer(help="Import and inspect official sanctions lists.", no_args_is_help=True)
+
+FORMAT_HELP = "List format: " + ", ".join(FORMATS) + "."
+
+
+def _import(list_file: ListFile, source_url: str = "") -> registry.ImportResult:
+    """Import in one transaction, with a progress bar while the file streams in."""
+    with _progress() as progress, transaction(state.sessionmaker) as session:
+        task = progress.add_task(f"importing {list_file.list_name}", total=None)
+
+        def advance(done: int) -> None:
+            progress.update(task, completed=done)
+
+        return registry.import_list(
+            session, list_file, actor=operator(), progress=advance, source_url=source_url
+        )
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} entities"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="The file, or the folder of a multi-file set.")],
+    format_name: Annotated[str, typer.Option("--format", help=FORMAT_HELP)],
+    name: Annotated[
+        str | None, typer.Option("--name", help="List name (default: the publisher's).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the import report as JSON.")
+    ] = False,
+) -> None:
+    """Import a local file as the next version of its list, offline (unchanged: nothing added)."""
+    result = _import(open_list(path, format_name, name))
+    if as_json:
+        console.print_json(
+            json.dumps(
+                {
+                    "list": result.list_id,
+                    "changed": result.changed,
+                    "version": result.version.seq if result.version else None,
+                    "report": result.report,
+                }
+            )
+        )
+        return
+    if result.version is None:
+        console.print(f"{result.list_id}: unchanged since the last import; nothing added")
+        return
+    version = result.version
+    console.print(
+        f"{result.list_id} version {version.seq}: {count(version.targets, 'target', 'targets')}, "
+        f"{count(version.entities, 'entity', 'entities')}, "
+        f"{count(version.statements, 'statement', 'statements')}"
+    )
+    warnings = result.report.get("warnings") or []
+    if isinstance(warnings, list) and warnings:
+        console.print(
+            f"{count(len(warnings), 'warning', 'warnings')}; first: {warnings[0]}", markup=False
+        )
+
+
+@app.command("list")
+def list_command() -> None:
+    """Show every list with its current version, date and counts."""
+    with transaction(state.sessionmaker) as session:
+        for source, version in registry.source_lists(session):
+            if version is None:
+                console.print(f"{source.id}\t(no version)", markup=False)
+                continue
+            date = version.publisher_date or version.imported_at.date().isoformat()
+            console.print(
+                f"{source.id}\tv{version.seq}\t{date}\t{version.targets:,} targets\t"
+                f"{version.entities:,} entities",
+                markup=False,
+            )
+
+
+@app.command("delta")
+def delta_command(
+    list_id: Annotated[str, typer.Argument(help="List name.")],
+    old: Annotated[int, typer.Option("--from", help="Older version number.")],
+    new: Annotated[int, typer.Option("--to", help="Newer version number.")],
+) -> None:
+    """Show entities added, removed and changed between two versions of a list."""
+    with transaction(state.sessionmaker) as session:
+        change = registry.delta(session, list_id, old, new)
+    added, removed, changed = len(change.added), len(change.removed), len(change.changed)
+    console.print(
+        f"{list_id} v{old} -> v{new}: {added:,} added, {removed:,} removed, {changed:,} changed"
+    )
+    for label, items in (("+", change.added), ("-", change.removed), ("~", change.changed)):
+        for item in items:
+            console.print(f"{label} {item.entity_id}\t{item.caption}", markup=False)
+
+
+@app.command("update")
+def update_command(
+    format_name: Annotated[
+        str | None,
+        typer.Argument(help="Format of the list to update (default: every downloadable list)."),
+    ] = None,
+) -> None:
+    """Download current lists from the publishers and import those whose content changed."""
+    chosen = [DOWNLOADS[format_name]] if format_name else list(DOWNLOADS.values())
+    if format_name and format_name not in DOWNLOADS:
+        raise InvalidInput(
+            f"no official download for {format_name!r}; known: {', '.join(DOWNLOADS)}"
+        )
+    with new_client() as client:
+        for source in chosen:
+            with tempfile.TemporaryDirectory(prefix="dignity-download-") as tmp:
+                console.print(f"downloading {source.format} from {source.files[0][1]}")
+                path = download(client, source, Path(tmp))
+                result = _import(open_list(path, source.format), source_url=source.files[0][1])
+            state_word = f"version {result.version.seq}" if result.version else "unchanged"
+            console.print(f"{result.list_id}: {state_word}")

@@ -1,0 +1,378 @@
+"""Use cases of the registry: import a list version, read entities, compare versions.
+
+An import runs in the caller's transaction and is all or nothing: the statements are staged in a
+temporary table while the file streams in, then the new version's intervals are written in three
+set-based statements. A file that fails half way raises before anything outside the staging table
+changed, and the caller's rollback leaves the previous version untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from followthemoney import StatementEntity
+from followthemoney.statement import Statement as FtmStatement
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from dignity.audit import record_event
+from dignity.exc import NotFound
+from dignity.registry.models import ListVersion, SourceList, Statement
+from dignity.sources.services import ListFile, list_dataset, open_list
+
+BATCH = 5000
+
+Progress = Callable[[int], None]
+
+# The staging table of an import. Its name is fixed: one import per transaction.
+CREATE_STAGING = """
+CREATE TEMPORARY TABLE registry_staging (
+    stmt_id VARCHAR(40) PRIMARY KEY, entity_id VARCHAR(200) NOT NULL, schema VARCHAR(64) NOT NULL,
+    prop VARCHAR(64) NOT NULL, value TEXT NOT NULL, lang VARCHAR(16), original_value TEXT
+) """
+DROP_STAGING = "DROP TABLE IF EXISTS registry_staging"
+STAGE_ROWS = """
+INSERT INTO registry_staging (stmt_id, entity_id, schema, prop, value, lang, original_value)
+VALUES (:stmt_id, :entity_id, :schema, :prop, :value, :lang, :original_value)
+ON CONFLICT (stmt_id) DO NOTHING
+"""
+# Values present in the previous version and in this file: their interval grows by one version.
+EXTEND_INTERVALS = """
+UPDATE statements SET last_seen = :seq
+WHERE list_id = :list_id AND last_seen = :prev AND stmt_id IN (SELECT stmt_id FROM registry_staging)
+"""
+# Values new in this file (or back after an absence): a new interval starting at this version.
+INSERT_NEW = """
+INSERT INTO statements
+    (list_id, stmt_id, entity_id, schema, prop, value, lang, original_value, first_seen, last_seen)
+SELECT CAST(:list_id AS VARCHAR(100)), s.stmt_id, s.entity_id, s.schema, s.prop, s.value, s.lang,
+       s.original_value, CAST(:seq AS INTEGER), CAST(:seq AS INTEGER)
+FROM registry_staging s
+WHERE NOT EXISTS (
+    SELECT 1 FROM statements t
+    WHERE t.list_id = CAST(:list_id AS VARCHAR(100)) AND t.last_seen = CAST(:seq AS INTEGER)
+      AND t.stmt_id = s.stmt_id
+)
+"""
+
+
+def statement_key(
+    entity_id: str, schema: str, prop: str, value: str, lang: str | None, original: str | None
+) -> str:
+    parts = "\x1f".join((entity_id, schema, prop, value, lang or "", original or ""))
+    return hashlib.sha1(parts.encode("utf-8")).hexdigest()  # noqa: S324 (an identity, not security)
+
+
+@dataclass
+class ImportResult:
+    list_id: str
+    version: ListVersion | None  # None when the file did not change since the last version
+    report: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return self.version is not None
+
+
+def current_version(session: Session, list_id: str) -> ListVersion | None:
+    return session.execute(
+        select(ListVersion)
+        .where(ListVersion.list_id == list_id)
+        .order_by(ListVersion.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _create_staging(session: Session) -> None:
+    """A temporary table for the new version's statements (gone at commit on PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    suffix = "ON COMMIT DROP" if dialect == "postgresql" else ""
+    session.execute(text(DROP_STAGING))
+    session.execute(text(CREATE_STAGING + suffix))
+
+
+def _stage(session: Session, rows: list[dict[str, str | None]]) -> None:
+    if not rows:
+        return
+    # The same value twice in one file is one statement (both backends know ON CONFLICT).
+    session.execute(text(STAGE_ROWS), rows)
+
+
+def _rows(entity: StatementEntity) -> Iterable[dict[str, str | None]]:
+    for stmt in entity.statements:
+        if stmt.prop == FtmStatement.BASE:  # the entity's own id, not a value
+            continue
+        yield {
+            "stmt_id": statement_key(
+                entity.id or "",
+                entity.schema.name,
+                stmt.prop,
+                stmt.value,
+                stmt.lang,
+                stmt.original_value,
+            ),
+            "entity_id": entity.id,
+            "schema": entity.schema.name,
+            "prop": stmt.prop,
+            "value": stmt.value,
+            "lang": stmt.lang,
+            "original_value": stmt.original_value,
+        }
+
+
+def import_list(
+    session: Session,
+    list_file: ListFile,
+    *,
+    actor: str,
+    progress: Progress | None = None,
+    source_url: str = "",
+) -> ImportResult:
+    """Import `list_file` as the next version of its list (nothing new if the file is unchanged)."""
+    source = session.get(SourceList, list_file.list_name)
+    if source is None:
+        source = SourceList(
+            id=list_file.list_name,
+            title=list_file.title,
+            publisher=list_file.publisher,
+            format=list_file.format,
+            source_url=source_url,
+        )
+        session.add(source)
+        session.flush()
+    previous = current_version(session, source.id)
+    if previous is not None and previous.content_hash == list_file.content_hash:
+        return ImportResult(source.id, None, json.loads(previous.report))
+    seq = (previous.seq if previous else 0) + 1
+
+    _create_staging(session)
+    batch: list[dict[str, str | None]] = []
+    count = 0
+    for entity in list_file.entities():
+        batch.extend(_rows(entity))
+        count += 1
+        if len(batch) >= BATCH:
+            _stage(session, batch)
+            batch = []
+        if progress is not None and count % 500 == 0:
+            progress(count)
+    _stage(session, batch)
+    if progress is not None:
+        progress(count)
+
+    params = {"list_id": source.id, "seq": seq, "prev": seq - 1}
+    session.execute(text(EXTEND_INTERVALS), params)
+    session.execute(text(INSERT_NEW), params)
+    statements, entities = session.execute(
+        text("SELECT count(*), count(DISTINCT entity_id) FROM registry_staging")
+    ).one()
+    session.execute(text(DROP_STAGING))
+    report = list_file.report.to_dict()
+    version = ListVersion(
+        list_id=source.id,
+        seq=seq,
+        publisher_date=list_file.report.publisher_date,
+        content_hash=list_file.content_hash,
+        imported_by=actor,
+        source_name=Path(list_file.path).name,
+        targets=list_file.report.targets,
+        entities=entities,
+        statements=statements,
+        report=json.dumps(report, sort_keys=True),
+    )
+    session.add(version)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="list.imported",
+        object_type="list_version",
+        object_id=version.id,
+        details={
+            "list": source.id,
+            "seq": seq,
+            "content_hash": list_file.content_hash,
+            "targets": version.targets,
+            "entities": entities,
+            "statements": statements,
+        },
+    )
+    return ImportResult(source.id, version, report)
+
+
+def import_path(
+    session: Session,
+    path: Path,
+    format_name: str,
+    *,
+    list_name: str | None = None,
+    actor: str,
+    progress: Progress | None = None,
+) -> ImportResult:
+    return import_list(
+        session, open_list(path, format_name, list_name), actor=actor, progress=progress
+    )
+
+
+def list_versions(session: Session, list_id: str) -> list[ListVersion]:
+    return list(
+        session.execute(
+            select(ListVersion).where(ListVersion.list_id == list_id).order_by(ListVersion.seq)
+        ).scalars()
+    )
+
+
+def entity_statements(session: Session, entity_id: str) -> list[tuple[Statement, ListVersion]]:
+    """An entity's values in the current version of each list that holds it, with provenance."""
+    latest = (
+        select(ListVersion.list_id, func.max(ListVersion.seq).label("seq"))
+        .group_by(ListVersion.list_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Statement, ListVersion)
+        .join(
+            latest, (latest.c.list_id == Statement.list_id) & (latest.c.seq == Statement.last_seen)
+        )
+        .join(
+            ListVersion,
+            (ListVersion.list_id == Statement.list_id) & (ListVersion.seq == Statement.first_seen),
+        )
+        .where(Statement.entity_id == entity_id)
+        .order_by(Statement.prop, Statement.value)
+    ).all()
+    if not rows:
+        raise NotFound("no such entity in the current lists")
+    return [(statement, version) for statement, version in rows]
+
+
+@dataclass
+class EntityChange:
+    entity_id: str
+    schema: str
+    caption: str
+    added: list[tuple[str, str]] = field(default_factory=list)  # (property, value) now present
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (property, value) now gone
+
+
+@dataclass
+class Delta:
+    list_id: str
+    old: int
+    new: int
+    added: list[EntityChange]
+    removed: list[EntityChange]
+    changed: list[EntityChange]
+
+
+def _alive(seq: int) -> ColumnElement[bool]:
+    return and_(Statement.first_seen <= seq, Statement.last_seen >= seq)
+
+
+def delta(session: Session, list_id: str, old: int, new: int) -> Delta:
+    """What changed in `list_id` from version `old` to version `new`: entities and values."""
+    seqs = {v.seq for v in list_versions(session, list_id)}
+    for seq in (old, new):
+        if seq not in seqs:
+            raise NotFound(f"list {list_id!r} has no version {seq}")
+    rows = session.execute(
+        select(
+            Statement.entity_id,
+            Statement.schema,
+            Statement.prop,
+            Statement.value,
+            _alive(old).label("in_old"),
+            _alive(new).label("in_new"),
+        )
+        .where(Statement.list_id == list_id, or_(_alive(old), _alive(new)))
+        .where(~and_(_alive(old), _alive(new)))
+        .order_by(Statement.entity_id, Statement.prop, Statement.value)
+    ).all()
+    touched: dict[str, EntityChange] = {}
+    for entity_id, schema, prop, value, in_old, in_new in rows:
+        change = touched.setdefault(entity_id, EntityChange(entity_id, schema, ""))
+        (change.added if in_new and not in_old else change.removed).append((prop, value))
+    if not touched:
+        return Delta(list_id, old, new, [], [], [])
+    ids = list(touched)
+    present: dict[str, set[int]] = {entity_id: set() for entity_id in ids}
+    captions: dict[str, str] = {}
+    for chunk_start in range(0, len(ids), 900):
+        chunk = ids[chunk_start : chunk_start + 900]
+        for entity_id, in_old, in_new in session.execute(
+            select(
+                Statement.entity_id,
+                func.max(case((_alive(old), 1), else_=0)),
+                func.max(case((_alive(new), 1), else_=0)),
+            )
+            .where(Statement.list_id == list_id, Statement.entity_id.in_(chunk))
+            .group_by(Statement.entity_id)
+        ).all():
+            if in_old:
+                present[entity_id].add(old)
+            if in_new:
+                present[entity_id].add(new)
+        for entity_id, name in session.execute(
+            select(Statement.entity_id, func.min(Statement.value))
+            .where(
+                Statement.list_id == list_id,
+                Statement.entity_id.in_(chunk),
+                Statement.prop == "name",
+            )
+            .group_by(Statement.entity_id)
+        ).all():
+            captions[entity_id] = name
+    added, removed, changed = [], [], []
+    for entity_id, change in touched.items():
+        change.caption = captions.get(entity_id, entity_id)
+        seen = present[entity_id]
+        if seen == {new}:
+            added.append(change)
+        elif seen == {old}:
+            removed.append(change)
+        else:
+            changed.append(change)
+    return Delta(list_id, old, new, added, removed, changed)
+
+
+def iter_entities(
+    session: Session, list_id: str, seq: int | None = None
+) -> Iterator[StatementEntity]:
+    """Rebuild every entity of a list as it stood in version `seq` (default: the current one)."""
+    if seq is None:
+        version = current_version(session, list_id)
+        if version is None:
+            raise NotFound(f"no list named {list_id!r}")
+        seq = version.seq
+    dataset = list_dataset(list_id)
+    rows = session.execute(
+        select(Statement)
+        .where(Statement.list_id == list_id, _alive(seq))
+        .order_by(Statement.entity_id, Statement.pk)
+        .execution_options(yield_per=BATCH)
+    ).scalars()
+    for _, group in itertools.groupby(rows, key=lambda row: row.entity_id):
+        statements = [
+            FtmStatement(
+                entity_id=row.entity_id,
+                prop=row.prop,
+                schema=row.schema,
+                value=row.value,
+                dataset=list_id,
+                lang=row.lang,
+                original_value=row.original_value,
+            )
+            for row in group
+        ]
+        yield StatementEntity.from_statements(dataset, statements)
+
+
+def source_lists(session: Session) -> list[tuple[SourceList, ListVersion | None]]:
+    """Every list with its current version, by name."""
+    lists = session.execute(select(SourceList).order_by(SourceList.id)).scalars()
+    return [(source, current_version(session, source.id)) for source in lists]
