@@ -32,7 +32,7 @@ from dignity.exc import DignityError
 from dignity.security.crypto import load_keyring
 from dignity.settings import Settings, get_settings
 from dignity.store import create_engine, make_sessionmaker
-from dignity.web import account, admin, pages
+from dignity.web import account, admin, pages, registry
 from dignity.web.templating import STATIC_DIR, SWAGGER_DIR, render_error
 
 log = logging.getLogger("dignity.api")
@@ -145,4 +145,5 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(account.router)
     app.include_router(admin.router)
+    app.include_router(registry.router)
     return app

@@ -26,6 +26,20 @@ from dignity.registry.models import ListVersion, SourceList, Statement
 from dignity.sources.services import ListFile, list_dataset, open_list
 
 BATCH = 5000
+# Properties by which one entity refers to another (sanction -> target, document -> holder, ...).
+REFERENCE_PROPS = (
+    "entity",
+    "holder",
+    "subject",
+    "object",
+    "member",
+    "organization",
+    "person",
+    "owner",
+    "asset",
+    "director",
+    "addressEntity",
+)
 
 Progress = Callable[[int], None]
 
@@ -376,3 +390,47 @@ def source_lists(session: Session) -> list[tuple[SourceList, ListVersion | None]
     """Every list with its current version, by name."""
     lists = session.execute(select(SourceList).order_by(SourceList.id)).scalars()
     return [(source, current_version(session, source.id)) for source in lists]
+
+
+def version_report(version: ListVersion) -> dict[str, object]:
+    report: dict[str, object] = json.loads(version.report)
+    return report
+
+
+def caption(values: list[tuple[Statement, ListVersion]]) -> str:
+    names = sorted(s.value for s, _ in values if s.prop == "name")
+    return names[0] if names else values[0][0].entity_id
+
+
+def captions(session: Session, entity_ids: list[str]) -> dict[str, str]:
+    """A display name for each entity: its first name in any current list."""
+    found: dict[str, str] = {}
+    for start in range(0, len(entity_ids), 900):
+        chunk = entity_ids[start : start + 900]
+        rows = session.execute(
+            select(Statement.entity_id, func.min(Statement.value))
+            .where(Statement.entity_id.in_(chunk), Statement.prop == "name")
+            .group_by(Statement.entity_id)
+        )
+        # A Result has keys(), so dict(result) would read it as a mapping.
+        found.update({entity_id: name for entity_id, name in rows})  # noqa: C416
+    return found
+
+
+def related_entities(session: Session, entity_id: str) -> list[tuple[str, str, str]]:
+    """Entities whose current values point at this one: (entity id, schema, property)."""
+    latest = (
+        select(ListVersion.list_id, func.max(ListVersion.seq).label("seq"))
+        .group_by(ListVersion.list_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Statement.entity_id, Statement.schema, Statement.prop)
+        .join(
+            latest, and_(latest.c.list_id == Statement.list_id, latest.c.seq == Statement.last_seen)
+        )
+        .where(Statement.value == entity_id, Statement.prop.in_(REFERENCE_PROPS))
+        .distinct()
+        .order_by(Statement.schema, Statement.entity_id)
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]

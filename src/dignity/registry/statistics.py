@@ -145,7 +145,9 @@ class Target:
 
 def load_targets(session: Session) -> list[Target]:
     """Every current target with what the statistics group it by."""
-    publishers = dict(session.execute(select(SourceList.id, SourceList.publisher)).tuples().all())
+    rows = session.execute(select(SourceList.id, SourceList.publisher))
+    # A Result has keys(), so dict(result) would treat it as a mapping: build the dict by hand.
+    publishers = {list_id: publisher for list_id, publisher in rows}  # noqa: C416
     sanctions = _sanctions(session)
     countries = _countries(session)
     programs = vocabulary()
