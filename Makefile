@@ -16,6 +16,7 @@ install: $(BIN)/uv
 
 run: install
 	$(BIN)/dignity db upgrade
+	$(BIN)/dignity sources bundled
 	$(BIN)/dignity serve
 
 browser:

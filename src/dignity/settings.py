@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     step_up_minutes: int = Field(default=5, ge=1, le=60)
     # Bulk exports one account may make per hour; more are refused and raise an alert.
     export_limit_per_hour: int = Field(default=10, ge=1)
+    # Directory of the list snapshots shipped with Dignity, which `make run` loads.
+    bundled_dir: Path = Path("data/bundled")
     # A list whose latest version is older than this many days is shown with a staleness warning.
     list_stale_days: int = Field(default=7, ge=1)
     # Address `dignity serve` binds to; keep it on loopback unless a reverse proxy terminates TLS.

@@ -27,6 +27,7 @@ from dignity.api.errors import body_for_error, error_body
 from dignity.api.middleware import SecurityMiddleware
 from dignity.api.routers import accounts as accounts_api
 from dignity.api.routers import health
+from dignity.api.routers import registry as registry_api
 from dignity.audit.maintenance import checkpoint_if_due
 from dignity.exc import DignityError
 from dignity.security.crypto import load_keyring
@@ -142,6 +143,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(accounts_api.router)
+    app.include_router(registry_api.router)
     app.include_router(pages.router)
     app.include_router(account.router)
     app.include_router(admin.router)

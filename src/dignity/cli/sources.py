@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from dignity.cli.context import console, count, operator, state
 from dignity.exc import InvalidInput
 from dignity.registry import services as registry
+from dignity.sources.bundled import bundled_files
 from dignity.sources.fetch import DOWNLOADS, download, new_client
 from dignity.sources.services import FORMATS, ListFile, open_list
 from dignity.store.session import transaction
@@ -143,3 +144,16 @@ def update_command(
                 result = _import(open_list(path, source.format), source_url=source.files[0][1])
             state_word = f"version {result.version.seq}" if result.version else "unchanged"
             console.print(f"{result.list_id}: {state_word}")
+
+
+@app.command("bundled")
+def bundled_command() -> None:
+    """Import the list snapshots shipped with Dignity (unchanged ones are skipped quickly)."""
+    files = bundled_files(state.settings.bundled_dir)
+    if not files:
+        console.print(f"no bundled lists in {state.settings.bundled_dir}")
+        return
+    for path, format_name in files:
+        result = _import(open_list(path, format_name))
+        word = f"version {result.version.seq}" if result.version else "unchanged"
+        console.print(f"{result.list_id}: {word}")
