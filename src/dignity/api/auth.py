@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from dignity.api.deps import SessionDep, SettingsDep
 from dignity.exc import NotAuthenticated, PermissionDenied
@@ -77,12 +78,25 @@ def api_permission(permission: Permission) -> Callable[..., Principal]:
     return check
 
 
-def _touch_later(request: Request, live: LiveSession, moment: datetime) -> None:
-    """Record activity in a transaction of its own, so that GET handlers write nothing."""
-    if sessions.needs_touch(live.web_session, moment):
+# Requests that change nothing: their own transaction must write nothing.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _touch(request: Request, session: Session, live: LiveSession, moment: datetime) -> None:
+    """Record activity: for a GET in a transaction of its own, so that GET handlers write nothing.
+
+    Any other request records it in its own transaction, which writes anyway. A separate write
+    there would, on SQLite (WAL), invalidate the snapshot the request has read, and the request's
+    own writes would then fail with "database is locked".
+    """
+    if not sessions.needs_touch(live.web_session, moment):
+        return
+    if request.method in SAFE_METHODS:
         factory = request.app.state.sessionmaker
         with factory() as own, own.begin():
             sessions.touch(own, live.web_session.id, moment)
+    else:
+        sessions.touch(session, live.web_session.id, moment)
 
 
 @authz
@@ -93,7 +107,7 @@ def any_web_session(request: Request, session: SessionDep, settings: SettingsDep
     live = sessions.resolve_session(session, settings, token, moment)
     if live is None:
         raise NotAuthenticated("please sign in")
-    _touch_later(request, live, moment)
+    _touch(request, session, live, moment)
     return live
 
 

@@ -15,6 +15,7 @@ from dignity.exc import InvalidInput
 from dignity.registry import services as registry
 from dignity.sources.bundled import bundled_files
 from dignity.sources.fetch import DOWNLOADS, download, new_client
+from dignity.sources.formats.ftm import write_entities
 from dignity.sources.services import FORMATS, ListFile, open_list
 from dignity.store.session import transaction
 
@@ -121,6 +122,17 @@ def delta_command(
     for label, items in (("+", change.added), ("-", change.removed), ("~", change.changed)):
         for item in items:
             console.print(f"{label} {item.entity_id}\t{item.caption}", markup=False)
+
+
+@app.command("export")
+def export_command(
+    list_id: Annotated[str, typer.Argument(help="List name.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write (FtM JSON lines).")],
+) -> None:
+    """Write a list's current version as FollowTheMoney entities (JSON lines)."""
+    with transaction(state.sessionmaker) as session, out.open("w", encoding="utf-8") as handle:
+        written = write_entities(registry.iter_entities(session, list_id), handle)
+    console.print(f"wrote {count(written, 'entity', 'entities')} to {out}")
 
 
 @app.command("update")

@@ -291,15 +291,24 @@ def list_users(session: Session) -> list[User]:
     return list(session.execute(select(User).order_by(User.username_key)).scalars())
 
 
-def step_up(
-    session: Session,
-    user: User,
-    web_session: WebSession,
-    keyring: Keyring,
-    code: str,
-    now: datetime,
-) -> None:
-    """A fresh MFA code for a signed-in session: authorises bulk exports for a few minutes."""
+def fresh_code(
+    session: Session, settings: Settings, keyring: Keyring, user: User, code: str, now: datetime
+) -> bool:
+    """Check a code typed by a signed-in person (step-up), under the sign-in throttle.
+
+    A wrong code counts as a failed sign-in for the account, so a stolen session or token cannot
+    guess codes: after `login_max_failures` in the window, even the right code is refused.
+    """
+    if _throttled(session, settings, user.username_key, now):
+        record_event(
+            session,
+            actor=f"user:{user.id}",
+            action="auth.throttled",
+            object_type="user",
+            object_id=user.id,
+            details={"during": "step-up"},
+        )
+        return False
     secret = (
         keyring.open(user.totp_secret, "users", user.id, "totp_secret").decode()
         if (user.mfa_enrolled and user.totp_secret is not None)
@@ -307,15 +316,33 @@ def step_up(
     )
     step = totp.accepted_step(secret, code, user.totp_last_step, now) if secret else None
     if step is None:
+        session.add(LoginFailure(username_key=user.username_key, at=now))
         record_event(
             session,
             actor=f"user:{user.id}",
             action="auth.step_up_failed",
-            object_type="session",
-            object_id=web_session.id,
+            object_type="user",
+            object_id=user.id,
         )
-        raise NotAuthenticated("that code is not right")
+        return False
     user.totp_last_step = step
+    return True
+
+
+def step_up(
+    session: Session,
+    settings: Settings,
+    user: User,
+    web_session: WebSession,
+    keyring: Keyring,
+    code: str,
+    now: datetime,
+) -> None:
+    """A fresh MFA code for a signed-in session: authorises bulk exports for a few minutes."""
+    if not fresh_code(session, settings, keyring, user, code, now):
+        raise NotAuthenticated(
+            "that code is not right, or too many codes were tried; wait a minute"
+        )
     web_session.mfa_at = now
     record_event(
         session,

@@ -21,10 +21,18 @@ from dignity.settings import Settings
 
 TOKEN_PREFIX = "dgt_"  # noqa: S105 (a public marker, not a secret)
 MAX_DAYS = 366
+# A personal token may also carry what staff do through the API itself (create projects, export the
+# audit log with a fresh MFA code); it still never exceeds its owner's role (`resolve_token`).
+# Service accounts get `TOKEN_SCOPES` only.
+PERSONAL_SCOPES = TOKEN_SCOPES | {
+    Permission.PROJECTS_MANAGE,
+    Permission.AUDIT_READ,
+    Permission.EXPORT_BULK,
+}
 
 
-def _scopes(scopes: list[str]) -> frozenset[Permission]:
-    allowed = {scope.value for scope in TOKEN_SCOPES}
+def _scopes(scopes: list[str], offered: frozenset[Permission]) -> frozenset[Permission]:
+    allowed = {scope.value for scope in offered}
     unknown = [scope for scope in scopes if scope not in allowed]
     if unknown or not scopes:
         problem = f"unknown scope {unknown[0]!r}" if unknown else "at least one scope is needed"
@@ -72,7 +80,7 @@ def issue_token(
     user: User | None = None,
 ) -> tuple[ApiToken, str]:
     """Issue a token for a service account or (personal) a user; returns it and its secret."""
-    granted = _scopes(scopes)
+    granted = _scopes(scopes, PERSONAL_SCOPES if user is not None else TOKEN_SCOPES)
     if expires_days is not None and not 1 <= expires_days <= MAX_DAYS:
         raise InvalidInput(
             f"tokens expire after 1 to {MAX_DAYS} days", [FieldError("expires", "out of range")]

@@ -32,6 +32,10 @@ _KEY_FILE = re.compile(r"^v(\d+)\.key$")
 
 
 def aad(table: str, row_id: str, field: str, version: int) -> bytes:
+    # Names holding the separator would make two places share associated data ("t|a|b" + "c" vs
+    # "t|a" + "b|c"), so a value could be moved between them: refused.
+    if any("|" in name for name in (table, row_id, field)):
+        raise ValueError(f"{table}.{field} of {row_id}: names must not contain the separator '|'")
     return f"{table}|{row_id}|{field}|{version}".encode()
 
 

@@ -35,7 +35,8 @@ def qr_svg(uri: str) -> str:
 def accepted_step(secret: str, code: str, last_step: int | None, now: datetime) -> int | None:
     """The time step `code` belongs to when it is valid and unused, else None."""
     code = code.strip().replace(" ", "")
-    if not (len(code) == 6 and code.isdigit()):
+    # ASCII only: str.isdigit() admits other scripts' digits, which compare_digest refuses.
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // STEP_SECONDS

@@ -245,6 +245,7 @@ def step_up_form(request: Request, principal: WebUserDep, live: LiveSessionDep) 
 def step_up(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     principal: WebUserDep,
     live: LiveSessionDep,
     _csrf: CsrfDep,
@@ -255,7 +256,7 @@ def step_up(
     moment = now()
     try:
         accounts.step_up(
-            session, live.user, live.web_session, request.app.state.keyring, code, moment
+            session, settings, live.user, live.web_session, request.app.state.keyring, code, moment
         )
     except DignityError as error:
         session.commit()

@@ -9,8 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from dignity.api.auth import LiveSessionDep, now, web_permission
 from dignity.api.deps import SessionDep, SettingsDep
-from dignity.audit.chain import canonical_json
-from dignity.audit.services import iter_entries
+from dignity.api.streaming import stream_export
 from dignity.exc import NotFound
 from dignity.security import accounts, apitokens, exports, projects, sessions
 from dignity.security.authz import Principal, visible_project
@@ -268,12 +267,10 @@ def export_audit_log(
         if reason == "step-up":
             return RedirectResponse("/account/step-up?next=/admin/audit", status_code=303)
         raise exports.refusal_error(reason)
-    lines = [
-        canonical_json({**e.payload(), "prev_hash": e.prev_hash, "hash": e.hash}) + "\n"
-        for e in iter_entries(session)
-    ]
+    # Read in a transaction of its own (this one is committed), in the format of the API and of
+    # `dignity audit export`, which `dignity audit verify --export` reads.
     return StreamingResponse(
-        iter(lines),
+        stream_export(request.app.state.sessionmaker),
         media_type="application/x-ndjson",
         headers={"Content-Disposition": "attachment; filename*=UTF-8''dignity-audit-log.jsonl"},
     )

@@ -11,6 +11,7 @@ import re
 import leather
 
 FONT = "system-ui, sans-serif"
+EMPTY = '<p class="hint">{title}: nothing to chart yet.</p>'
 _PROLOG = re.compile(r"^.*?(<svg)", re.DOTALL)
 
 leather.theme.background_color = "#ffffff"
@@ -26,6 +27,8 @@ leather.theme.default_series_colors = ["#1f5fa8", "#b35c00", "#2e7d4f", "#7b3fa0
 
 def bar_chart(title: str, rows: list[tuple[str, int]], width: int = 720) -> str:
     """A horizontal bar chart of (label, value) rows, as an <svg> element."""
+    if not rows:
+        return EMPTY.format(title=_escape(title))
     chart = leather.Chart(title)
     chart.add_bars([(value, label) for label, value in reversed(rows)])
     height = 80 + 26 * max(len(rows), 1)
@@ -37,6 +40,8 @@ def bar_chart(title: str, rows: list[tuple[str, int]], width: int = 720) -> str:
 
 def column_chart(title: str, rows: list[tuple[str, int]], width: int = 720) -> str:
     """A vertical column chart (for years), as an <svg> element."""
+    if not rows:
+        return EMPTY.format(title=_escape(title))
     chart = leather.Chart(title)
     chart.add_columns([(label, value) for label, value in rows])
     svg: str = chart.to_svg(width=width, height=320)

@@ -76,3 +76,10 @@ def test_statistics_are_computed_and_each_number_opens_its_targets(
 def test_registry_pages_need_sign_in(client: TestClient, imported: None) -> None:
     for path in ("/registry", "/registry/stats", "/registry/entities/uk-ofsi-6942"):
         assert client.get(path).status_code == 401
+
+
+def test_statistics_of_an_empty_registry(admin_client: TestClient) -> None:
+    page = admin_client.get("/registry/stats")
+    assert page.status_code == 200
+    assert "nothing to chart yet" in page.text
+    assert "0 individuals and entities designated across 0 jurisdictions" in _text(page.text)

@@ -13,7 +13,7 @@ from dignity.api.auth import api_permission, api_principal, now
 from dignity.api.deps import SessionDep, SettingsDep
 from dignity.api.streaming import stream_export
 from dignity.exc import NotAuthenticated
-from dignity.security import accounts, apitokens, exports, projects, totp
+from dignity.security import accounts, apitokens, exports, projects
 from dignity.security.authz import Principal, visible_project
 from dignity.security.models import Project, User
 from dignity.security.permissions import Permission
@@ -83,7 +83,8 @@ def issue_personal_token(
     )
     if attempt.error is None and attempt.needs_setup:
         attempt = accounts.SignIn(user=None, error=NotAuthenticated(accounts.SIGN_IN_FAILED))
-    session.commit()
+    if attempt.error is not None:
+        session.commit()  # the failure counts even though the request fails
     user = attempt.raise_for_failure()
     token, secret = apitokens.issue_token(
         session,
@@ -154,12 +155,9 @@ def export_audit_log(
     moment = now()
     mfa_at = None
     user = session.get(User, principal.id) if principal.kind == "user" else None
-    if user is not None and user.mfa_enrolled and user.totp_secret is not None:
-        secret = request.app.state.keyring.open(user.totp_secret, "users", user.id, "totp_secret")
-        step = totp.accepted_step(secret.decode(), body.otp, user.totp_last_step, moment)
-        if step is not None:
-            user.totp_last_step = step
-            mfa_at = moment
+    keyring = request.app.state.keyring
+    if user is not None and accounts.fresh_code(session, settings, keyring, user, body.otp, moment):
+        mfa_at = moment
     allowed, reason = exports.authorize_export(
         session, settings, principal, mfa_at=mfa_at, what="audit-log", now=moment
     )
