@@ -56,6 +56,8 @@ DOWNLOADS: dict[str, Download] = {
                 ("cons_comments.csv", _OFAC + "CONS_COMMENTS.CSV"),
             ),
         ),
+        Download("ofac-xml", (("SDN.XML", _OFAC + "SDN.XML"),)),
+        Download("ofac-advanced", (("SDN_ADVANCED.XML", _OFAC + "SDN_ADVANCED.XML"),)),
         Download(
             "un-xml",
             (("consolidated.xml", "https://scsanctions.un.org/resources/xml/en/consolidated.xml"),),

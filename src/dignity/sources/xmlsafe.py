@@ -37,8 +37,22 @@ _CHUNK = 1 << 20
 NEWLINE = b"\n"
 
 
+WIDE_ENCODINGS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\x00<", b"<\x00")
+
+
 def _check_no_doctype(path: Path) -> None:
-    """Refuse a DOCTYPE or entity declaration anywhere in the file, naming its line."""
+    """Refuse a DOCTYPE or entity declaration anywhere in the file, naming its line.
+
+    Official lists are UTF-8 (or ASCII-compatible); UTF-16 and UTF-32 files are refused first, since
+    a byte scan cannot see a DOCTYPE written in them.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(WIDE_ENCODINGS):
+        problem = FieldError(
+            "encoding", "UTF-16 or UTF-32 XML is not accepted; use UTF-8", str(path)
+        )
+        raise InvalidInput("refused XML file", [problem])
     line, tail = 1, b""
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
