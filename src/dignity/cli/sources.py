@@ -165,7 +165,9 @@ def bundled_command() -> None:
     if not files:
         console.print(f"no bundled lists in {state.settings.bundled_dir}")
         return
-    for path, format_name in files:
-        result = _import(open_list(path, format_name))
+    for path, format_name, known_date in files:
+        list_file = open_list(path, format_name)
+        list_file.known_date = known_date
+        result = _import(list_file)
         word = f"version {result.version.seq}" if result.version else "unchanged"
         console.print(f"{result.list_id}: {word}")

@@ -190,7 +190,7 @@ def import_list(
     version = ListVersion(
         list_id=source.id,
         seq=seq,
-        publisher_date=list_file.report.publisher_date,
+        publisher_date=list_file.list_date,
         content_hash=list_file.content_hash,
         imported_by=actor,
         source_name=Path(list_file.path).name,

@@ -36,6 +36,13 @@ class ListFile:
     content_hash: str
     report: ImportReport
     reader: Reader
+    # The list's date when known from elsewhere (a bundled copy's download date); the file's own
+    # date, when it states one, wins.
+    known_date: str | None = None
+
+    @property
+    def list_date(self) -> str | None:
+        return self.report.publisher_date or self.known_date
 
     def entities(self) -> Iterator[StatementEntity]:
         dataset = list_dataset(self.list_name, self.title)
