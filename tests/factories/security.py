@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pyotp
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from dignity.security import accounts
+from dignity.api.auth import SESSION_COOKIE
+from dignity.security import accounts, passwords
 from dignity.security.crypto import Keyring
 from dignity.security.permissions import Role
 
@@ -79,3 +83,44 @@ def sign_in(client: TestClient, account: Account, code: str | None = None) -> st
     )
     assert response.status_code == 303, response.text
     return csrf_from(client.get("/account").text)
+
+
+@functools.cache
+def _password_hash() -> str:
+    """One real Argon2id hash of `PASSWORD`, computed once per test process."""
+    return passwords.hash_password(PASSWORD)
+
+
+def quick_account(
+    session: Session,
+    keyring: Keyring,
+    username: str,
+    role: Role = Role.INVESTIGATOR,
+    *,
+    mfa: bool = True,
+) -> Account:
+    """Like `make_account`, without paying for an Argon2 hash per account.
+
+    The account has its own password (`PASSWORD`, stored as a real Argon2id hash) and, by default,
+    MFA enrolled with the previous step's code, so the current code is still unused.
+    """
+    with mock.patch.object(passwords, "hash_password", return_value=_password_hash()):
+        user, _ = accounts.create_user(session, username=username, role=role, actor="test")
+    user.must_change_password = False
+    secret = None
+    if mfa:
+        secret = accounts.begin_mfa(session, user, keyring)
+        now = datetime.now(UTC)
+        earlier = pyotp.TOTP(secret).at(now - timedelta(seconds=30))
+        accounts.confirm_mfa(session, user, keyring, earlier, now, None)
+    session.commit()
+    return Account(user.id, user.username, PASSWORD, secret)
+
+
+def browser(app: FastAPI, token: str | None = None) -> TestClient:
+    """A new browser (its own cookie jar), holding the session cookie `token` if given."""
+    client = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+    if token is not None:
+        # The domain the jar gives cookies set by https://testserver, so this one replaces them.
+        client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
+    return client

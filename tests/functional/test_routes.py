@@ -7,7 +7,6 @@ route added, to show the check notices it (a check that cannot fail proves nothi
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyotp
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -30,14 +28,14 @@ from dignity.api.app import create_app
 from dignity.api.auth import PUBLIC_PATHS
 from dignity.api.deps import SessionDep, get_session
 from dignity.audit import record_event
-from dignity.security import accounts, apitokens, passwords, projects, sessions
+from dignity.security import apitokens, projects, sessions
 from dignity.security.crypto import Keyring
 from dignity.security.models import User, WebSession
 from dignity.security.permissions import Role
 from dignity.settings import Settings
 from dignity.store.base import Base
 from dignity.store.types import new_id
-from factories.security import PASSWORD, Account, sign_in
+from factories.security import quick_account, sign_in
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "dignity"
 # The modules of the accounts and access-control surface: the GET walk expects each of their
@@ -49,33 +47,6 @@ ACCESS_SURFACE = {
     "dignity.web.admin",
     "dignity.web.pages",
 }
-
-
-@functools.cache
-def _password_hash() -> str:
-    """One Argon2 hash of the factory password, shared by every account of this module."""
-    return passwords.hash_password(PASSWORD)
-
-
-def quick_account(session: Session, keyring: Keyring, username: str, role: Role) -> Account:
-    """A set-up account with MFA enrolled, without paying for four Argon2 hashes."""
-    user = User(
-        id=new_id(),
-        username=username,
-        username_key=accounts.username_key(username),
-        display_name=username,
-        role=role.value,
-        password_hash=_password_hash(),
-        must_change_password=False,
-    )
-    session.add(user)
-    session.flush()
-    secret = accounts.begin_mfa(session, user, keyring)
-    moment = datetime.now(UTC)
-    earlier = pyotp.TOTP(secret).at(moment - timedelta(seconds=30))
-    accounts.confirm_mfa(session, user, keyring, earlier, moment, None)
-    session.flush()
-    return Account(user.id, user.username, PASSWORD, secret)
 
 
 # --- item 23: every route outside the public list declares an authorization dependency ---------

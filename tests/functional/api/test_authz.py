@@ -8,14 +8,12 @@ service accounts.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyotp
 import pytest
 import time_machine
 from fastapi import FastAPI
@@ -28,7 +26,7 @@ from dignity.api.app import create_app
 from dignity.audit.models import AuditEvent
 from dignity.audit.services import verify_export
 from dignity.exc import InvalidInput
-from dignity.security import accounts, apitokens, exports, passwords, projects
+from dignity.security import apitokens, exports, projects
 from dignity.security.authz import Principal, user_principal
 from dignity.security.crypto import Keyring
 from dignity.security.models import ApiToken, Project, ServiceAccount, User
@@ -36,7 +34,7 @@ from dignity.security.permissions import Role
 from dignity.security.tokens import token_digest
 from dignity.settings import Settings
 from dignity.store.types import new_id
-from factories.security import PASSWORD, Account
+from factories.security import Account, quick_account
 
 NO_TOKEN = {
     "status": 401,
@@ -44,33 +42,6 @@ NO_TOKEN = {
     "detail": "a valid API token is needed (Authorization: Bearer ...)",
     "errors": [],
 }
-
-
-@functools.cache
-def _password_hash() -> str:
-    """One Argon2 hash of the factory password, shared by every account of this module."""
-    return passwords.hash_password(PASSWORD)
-
-
-def quick_account(session: Session, keyring: Keyring, username: str, role: Role) -> Account:
-    """A set-up account with MFA enrolled, without paying for four Argon2 hashes."""
-    user = User(
-        id=new_id(),
-        username=username,
-        username_key=accounts.username_key(username),
-        display_name=username,
-        role=role.value,
-        password_hash=_password_hash(),
-        must_change_password=False,
-    )
-    session.add(user)
-    session.flush()
-    secret = accounts.begin_mfa(session, user, keyring)
-    moment = datetime.now(UTC)
-    earlier = pyotp.TOTP(secret).at(moment - timedelta(seconds=30))
-    accounts.confirm_mfa(session, user, keyring, earlier, moment, None)
-    session.flush()
-    return Account(user.id, user.username, PASSWORD, secret)
 
 
 def personal_token(

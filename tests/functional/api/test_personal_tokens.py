@@ -8,12 +8,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
-from unittest import mock
 
 import httpx
-import pyotp
 import pytest
 import time_machine
 from argon2 import PasswordHasher
@@ -27,31 +24,10 @@ from dignity.security.crypto import Keyring
 from dignity.security.models import User
 from dignity.security.permissions import Role
 from dignity.settings import Settings
-from factories.security import PASSWORD, Account, csrf_from
+from factories.security import PASSWORD, Account, csrf_from, quick_account
 
 START = datetime(2025, 6, 2, 9, 0, 10, tzinfo=UTC)
 TOKEN = re.compile(r"^dgt_[A-Za-z0-9_-]{43}$")
-
-
-@cache
-def _password_hash() -> str:
-    return passwords.hasher.hash(PASSWORD)
-
-
-def quick_account(
-    session: Session, keyring: Keyring, username: str, role: Role = Role.INVESTIGATOR
-) -> Account:
-    """An account with its own password (a real Argon2id hash, computed once per module) and MFA
-    enrolled with the previous step (so the current code is unused)."""
-    with mock.patch.object(passwords, "hash_password", return_value=_password_hash()):
-        user, _ = accounts.create_user(session, username=username, role=role, actor="test")
-    user.must_change_password = False
-    secret = accounts.begin_mfa(session, user, keyring)
-    now = datetime.now(UTC)
-    earlier = pyotp.TOTP(secret).at(now - timedelta(seconds=30))
-    accounts.confirm_mfa(session, user, keyring, earlier, now, None)
-    session.commit()
-    return Account(user.id, user.username, PASSWORD, secret)
 
 
 def wrong_code(account: Account) -> str:

@@ -5,7 +5,6 @@ step-up MFA and the hourly limit (item 27).
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterator
@@ -13,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyotp
 import pytest
 import sqlalchemy as sa
 import time_machine
@@ -27,7 +25,7 @@ from conftest import make_settings
 from dignity.api.app import create_app
 from dignity.audit.models import AuditEvent
 from dignity.audit.services import verify_export
-from dignity.security import accounts, passwords, projects
+from dignity.security import passwords, projects
 from dignity.security.authz import user_principal
 from dignity.security.crypto import Keyring
 from dignity.security.models import ApiToken, Project, ProjectMember, ServiceAccount, User
@@ -35,37 +33,10 @@ from dignity.security.permissions import Role
 from dignity.security.tokens import token_digest
 from dignity.settings import Settings
 from dignity.store.types import new_id
-from factories.security import PASSWORD, Account, sign_in
+from factories.security import Account, quick_account, sign_in
 
 CREDENTIAL = re.compile(r'<code id="credential">([^<]+)</code>')
 TOKEN = re.compile(r'<code id="token">([^<]+)</code>')
-
-
-@functools.cache
-def _password_hash() -> str:
-    """One Argon2 hash of the factory password, shared by every account of this module."""
-    return passwords.hash_password(PASSWORD)
-
-
-def quick_account(session: Session, keyring: Keyring, username: str, role: Role) -> Account:
-    """A set-up account with MFA enrolled, without paying for four Argon2 hashes."""
-    user = User(
-        id=new_id(),
-        username=username,
-        username_key=accounts.username_key(username),
-        display_name=username,
-        role=role.value,
-        password_hash=_password_hash(),
-        must_change_password=False,
-    )
-    session.add(user)
-    session.flush()
-    secret = accounts.begin_mfa(session, user, keyring)
-    moment = datetime.now(UTC)
-    earlier = pyotp.TOTP(secret).at(moment - timedelta(seconds=30))
-    accounts.confirm_mfa(session, user, keyring, earlier, moment, None)
-    session.flush()
-    return Account(user.id, user.username, PASSWORD, secret)
 
 
 def new_client(app: FastAPI) -> TestClient:

@@ -9,58 +9,26 @@ gets through.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
-from functools import cache
+from datetime import UTC, datetime
 from typing import Any
-from unittest import mock
 
-import pyotp
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from dignity.api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from dignity.security import accounts, passwords, sessions
+from dignity.api.auth import LOGIN_CSRF_COOKIE
+from dignity.security import sessions
 from dignity.security.crypto import Keyring
 from dignity.security.models import User, WebSession
 from dignity.security.permissions import Role
 from dignity.settings import Settings
-from factories.security import PASSWORD, Account, csrf_from
+from factories.security import PASSWORD, Account, browser, csrf_from, quick_account
 
 SAME_SITE = {"origin": "https://testserver", "sec-fetch-site": "same-origin"}
 # What a browser sends with our own forms: `Referrer-Policy: no-referrer` makes the Origin "null".
 BROWSER = {"origin": "null", "sec-fetch-site": "same-origin"}
-
-
-@cache
-def _password_hash() -> str:
-    return passwords.hasher.hash(PASSWORD)
-
-
-def quick_account(
-    session: Session, keyring: Keyring, username: str, role: Role, *, mfa: bool = True
-) -> Account:
-    """An account with its own password (a real Argon2id hash, computed once per module)."""
-    with mock.patch.object(passwords, "hash_password", return_value=_password_hash()):
-        user, _ = accounts.create_user(session, username=username, role=role, actor="test")
-    user.must_change_password = False
-    secret = None
-    if mfa:
-        secret = accounts.begin_mfa(session, user, keyring)
-        now = datetime.now(UTC)
-        earlier = pyotp.TOTP(secret).at(now - timedelta(seconds=30))
-        accounts.confirm_mfa(session, user, keyring, earlier, now, None)
-    session.commit()
-    return Account(user.id, user.username, PASSWORD, secret)
-
-
-def browser(app: FastAPI, token: str | None = None) -> TestClient:
-    client = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
-    if token is not None:
-        client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
-    return client
 
 
 def signed_in(

@@ -14,9 +14,7 @@ import base64
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
-from unittest import mock
 
 import httpx
 import pyotp
@@ -30,7 +28,7 @@ from sqlalchemy.orm import Session
 from conftest import TEST_SECRET, make_settings
 from dignity.api.app import create_app
 from dignity.api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from dignity.security import accounts, passwords, sessions
+from dignity.security import sessions
 from dignity.security.crypto import Keyring
 from dignity.security.models import User, WebSession
 from dignity.security.permissions import Role
@@ -38,48 +36,11 @@ from dignity.security.tokens import token_digest
 from dignity.settings import Settings
 from dignity.store import create_engine, make_sessionmaker, migrate
 from dignity.store.base import Base
-from factories.security import PASSWORD, Account, csrf_from, sign_in
+from factories.security import PASSWORD, Account, browser, csrf_from, quick_account, sign_in
 
 HTML = {"accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
 NEW_PASSWORD = "a lantern in the archive, lit at noon"
 START = datetime(2025, 6, 2, 9, 0, 10, tzinfo=UTC)
-
-
-@cache
-def _password_hash() -> str:
-    return passwords.hasher.hash(PASSWORD)
-
-
-def quick_account(
-    session: Session,
-    keyring: Keyring,
-    username: str,
-    role: Role = Role.INVESTIGATOR,
-    *,
-    mfa: bool = True,
-) -> Account:
-    """An account with its own password (`PASSWORD`) and, by default, MFA enrolled with the
-    previous step (so the current code is unused)."""
-    with mock.patch.object(passwords, "hash_password", return_value=_password_hash()):
-        user, _ = accounts.create_user(session, username=username, role=role, actor="test")
-    user.must_change_password = False
-    secret = None
-    if mfa:
-        secret = accounts.begin_mfa(session, user, keyring)
-        now = datetime.now(UTC)
-        earlier = pyotp.TOTP(secret).at(now - timedelta(seconds=30))
-        accounts.confirm_mfa(session, user, keyring, earlier, now, None)
-    session.commit()
-    return Account(user.id, user.username, PASSWORD, secret)
-
-
-def browser(app: FastAPI, token: str | None = None) -> TestClient:
-    """A new browser (its own cookie jar), holding the session cookie `token` if given."""
-    client = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
-    if token is not None:
-        # The domain the jar gives cookies set by https://testserver, so this one replaces them.
-        client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
-    return client
 
 
 def service_session(app: FastAPI, session: Session, settings: Settings, account: Account) -> str:

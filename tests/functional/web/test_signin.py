@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
-from unittest import mock
 
 import httpx
 import pyotp
@@ -35,33 +33,12 @@ from dignity.security.crypto import Keyring
 from dignity.security.models import User, WebSession
 from dignity.security.permissions import Role
 from dignity.settings import Settings
-from factories.security import PASSWORD, Account, csrf_from
+from factories.security import PASSWORD, Account, csrf_from, quick_account
 
 HTML = {"accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
 CURRENT_HASH = re.compile(r"^\$argon2id\$v=19\$m=65536,t=3,p=4\$")
 NEW_PASSWORD = "a lantern in the archive, lit at noon"
 START = datetime(2025, 6, 2, 9, 0, 10, tzinfo=UTC)
-
-
-@cache
-def _password_hash() -> str:
-    return passwords.hasher.hash(PASSWORD)
-
-
-def quick_account(
-    session: Session, keyring: Keyring, username: str, role: Role = Role.INVESTIGATOR
-) -> Account:
-    """An account with its own password (`PASSWORD`) and MFA enrolled with the previous step."""
-    with mock.patch.object(passwords, "hash_password", return_value=_password_hash()):
-        user, _ = accounts.create_user(session, username=username, role=role, actor="test")
-    user.must_change_password = False
-    secret = accounts.begin_mfa(session, user, keyring)
-    now = datetime.now(UTC)
-    accounts.confirm_mfa(
-        session, user, keyring, pyotp.TOTP(secret).at(now - timedelta(seconds=30)), now, None
-    )
-    session.commit()
-    return Account(user.id, user.username, PASSWORD, secret)
 
 
 def wrong_code(account: Account, at: datetime | None = None) -> str:
