@@ -8,10 +8,9 @@ changed, and the caller's rollback leaves the previous version untouched.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dignity.audit import record_event
 from dignity.exc import NotFound
+from dignity.registry import staging
 from dignity.registry.models import ListVersion, SourceList, Statement
 from dignity.sources.services import ListFile, list_dataset, open_list
 
@@ -43,18 +43,6 @@ REFERENCE_PROPS = (
 
 Progress = Callable[[int], None]
 
-# The staging table of an import. Its name is fixed: one import per transaction.
-CREATE_STAGING = """
-CREATE TEMPORARY TABLE registry_staging (
-    stmt_id VARCHAR(40) PRIMARY KEY, entity_id VARCHAR(200) NOT NULL, schema VARCHAR(64) NOT NULL,
-    prop VARCHAR(64) NOT NULL, value TEXT NOT NULL, lang VARCHAR(16), original_value TEXT
-) """
-DROP_STAGING = "DROP TABLE IF EXISTS registry_staging"
-STAGE_ROWS = """
-INSERT INTO registry_staging (stmt_id, entity_id, schema, prop, value, lang, original_value)
-VALUES (:stmt_id, :entity_id, :schema, :prop, :value, :lang, :original_value)
-ON CONFLICT (stmt_id) DO NOTHING
-"""
 # Values present in the previous version and in this file: their interval grows by one version.
 EXTEND_INTERVALS = """
 UPDATE statements SET last_seen = :seq
@@ -75,13 +63,6 @@ WHERE NOT EXISTS (
 """
 
 
-def statement_key(
-    entity_id: str, schema: str, prop: str, value: str, lang: str | None, original: str | None
-) -> str:
-    parts = "\x1f".join((entity_id, schema, prop, value, lang or "", original or ""))
-    return hashlib.sha1(parts.encode("utf-8")).hexdigest()  # noqa: S324 (an identity, not security)
-
-
 @dataclass
 class ImportResult:
     list_id: str
@@ -100,43 +81,6 @@ def current_version(session: Session, list_id: str) -> ListVersion | None:
         .order_by(ListVersion.seq.desc())
         .limit(1)
     ).scalar_one_or_none()
-
-
-def _create_staging(session: Session) -> None:
-    """A temporary table for the new version's statements (gone at commit on PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    suffix = "ON COMMIT DROP" if dialect == "postgresql" else ""
-    session.execute(text(DROP_STAGING))
-    session.execute(text(CREATE_STAGING + suffix))
-
-
-def _stage(session: Session, rows: list[dict[str, str | None]]) -> None:
-    if not rows:
-        return
-    # The same value twice in one file is one statement (both backends know ON CONFLICT).
-    session.execute(text(STAGE_ROWS), rows)
-
-
-def _rows(entity: StatementEntity) -> Iterable[dict[str, str | None]]:
-    for stmt in entity.statements:
-        if stmt.prop == FtmStatement.BASE:  # the entity's own id, not a value
-            continue
-        yield {
-            "stmt_id": statement_key(
-                entity.id or "",
-                entity.schema.name,
-                stmt.prop,
-                stmt.value,
-                stmt.lang,
-                stmt.original_value,
-            ),
-            "entity_id": entity.id,
-            "schema": entity.schema.name,
-            "prop": stmt.prop,
-            "value": stmt.value,
-            "lang": stmt.lang,
-            "original_value": stmt.original_value,
-        }
 
 
 def import_list(
@@ -164,18 +108,19 @@ def import_list(
         return ImportResult(source.id, None, json.loads(previous.report))
     seq = (previous.seq if previous else 0) + 1
 
-    _create_staging(session)
-    batch: list[dict[str, str | None]] = []
+    staging.create(session)
+    batch: list[staging.Row] = []
     count = 0
     for entity in list_file.entities():
-        batch.extend(_rows(entity))
+        batch.extend(staging.entity_rows(entity))
         count += 1
         if len(batch) >= BATCH:
-            _stage(session, batch)
+            staging.load(session, batch)
             batch = []
         if progress is not None and count % 500 == 0:
             progress(count)
-    _stage(session, batch)
+    staging.load(session, batch)
+    staging.settle(session)
     if progress is not None:
         progress(count)
 
@@ -185,7 +130,7 @@ def import_list(
     statements, entities = session.execute(
         text("SELECT count(*), count(DISTINCT entity_id) FROM registry_staging")
     ).one()
-    session.execute(text(DROP_STAGING))
+    staging.drop(session)
     report = list_file.report.to_dict()
     version = ListVersion(
         list_id=source.id,
