@@ -1,0 +1,121 @@
+"""Candidate retrieval: which listed entities are worth scoring for a query.
+
+An inverted index from keys to records: name tokens, their metaphone keys and consonant skeletons,
+run-together names, and identifiers. A query collects the records that share keys with it, each
+key weighted by how rare it is (inverse document frequency), and only the best few hundred are
+scored. `CandidateIndex` is the interface; `MemoryIndex` is the embedded default (the whole
+registry's matchable entities fit in memory on one machine; see DESIGN.md's scale path).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from dignity.screening.records import Record, compatible
+
+# Weight of a key kind relative to an exact token: phonetic and skeleton keys are looser.
+KEY_WEIGHTS = {"t": 1.0, "f": 1.0, "p": 0.6, "s": 0.4, "i": 3.0}
+# Loose keys shared by more than this share of the records say nothing and are not followed.
+COMMON_SHARE = 0.05
+
+
+class CandidateIndex(Protocol):
+    """Finds candidates for a query among the listed entities of some lists."""
+
+    versions: dict[str, int]  # list name -> version seq the index was built from
+
+    def candidates(
+        self, query: Record, *, datasets: frozenset[str] | None, limit: int
+    ) -> list[Record]: ...
+
+    def get(self, entity_id: str) -> Record | None: ...
+
+    def __len__(self) -> int: ...
+
+
+def record_keys(record: Record) -> set[str]:
+    """The index keys of a record (the same function serves queries and listed entities)."""
+    keys: set[str] = set()
+    for name in record.names:
+        if len(name.tokens) > 1 and len(name.fused) >= 4:
+            keys.add("f:" + name.fused)
+        for token in name.tokens:
+            if token.particle:
+                continue
+            if len(token.text) >= 2 or token.text.isdigit():
+                keys.add("t:" + token.text)
+            if len(token.phonetic) >= 2:
+                keys.add("p:" + token.phonetic)
+            if len(token.skeleton) >= 2:
+                keys.add("s:" + token.skeleton)
+    for values in record.identifiers.values():
+        keys.update("i:" + value for value in values)
+    return keys
+
+
+class MemoryIndex:
+    """Postings in memory: key -> positions of the records that have it."""
+
+    def __init__(self, records: Iterable[Record], versions: dict[str, int] | None = None) -> None:
+        self.versions = dict(versions or {})
+        self._records: list[Record] = []
+        self._by_id: dict[str, int] = {}
+        postings: dict[str, list[int]] = defaultdict(list)
+        for record in records:
+            position = len(self._records)
+            self._records.append(record)
+            self._by_id[record.id] = position
+            for key in record_keys(record):
+                postings[key].append(position)
+        total = max(len(self._records), 1)
+        common = max(50, int(total * COMMON_SHARE))
+        self._postings: dict[str, tuple[float, list[int]]] = {}
+        for key, positions in postings.items():
+            kind = key[0]
+            if kind in "ps" and len(positions) > common:
+                continue
+            idf = math.log(1 + total / len(positions))
+            self._postings[key] = (KEY_WEIGHTS[kind] * idf, positions)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self._records)
+
+    def get(self, entity_id: str) -> Record | None:
+        position = self._by_id.get(entity_id)
+        return None if position is None else self._records[position]
+
+    def candidates(
+        self, query: Record, *, datasets: frozenset[str] | None = None, limit: int = 50
+    ) -> list[Record]:
+        """Up to `limit` records sharing the most (and rarest) keys with the query."""
+        weights: dict[int, float] = defaultdict(float)
+        for key in record_keys(query):
+            found = self._postings.get(key)
+            if found is None:
+                continue
+            weight, positions = found
+            for position in positions:
+                weights[position] += weight
+        schema = query.schema_obj
+        chosen: list[Record] = []
+        for position, _weight in heapq.nlargest(limit * 4, weights.items(), key=_by_weight):
+            record = self._records[position]
+            if datasets is not None and not datasets.intersection(record.datasets):
+                continue
+            if not compatible(schema, record.schema_obj):
+                continue
+            chosen.append(record)
+            if len(chosen) == limit:
+                break
+        return chosen
+
+
+def _by_weight(item: tuple[int, float]) -> float:
+    return item[1]

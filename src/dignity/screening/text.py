@@ -1,0 +1,221 @@
+"""Names as matchable tokens: transliteration, phonetic and consonant keys, particles, nicknames.
+
+Every name, on the query side and the list side alike, goes through `prepare_name`: honorifics and
+legal forms come off (rigour's tables, the successor of `fingerprints`), the rest is transliterated
+to ASCII (rigour's ICU-based transliteration covers Cyrillic, Arabic, Persian, Hebrew, Chinese,
+Japanese, Korean, Greek and more) and split into tokens. Each token carries three forms to compare
+on: its ASCII text, a metaphone key, and a consonant skeleton, which is what survives of a name
+written in an abjad (Arabic, Persian, Hebrew), where short vowels are not written.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+from rigour.names import (
+    extract_org_types,
+    remove_obj_prefixes,
+    remove_org_types,
+    remove_person_prefixes,
+)
+from rigour.text import metaphone
+from rigour.text.scripts import text_scripts
+from rigour.text.translit import ascii_text
+
+# Name kinds as FollowTheMoney properties carry them; the weight a match through each one keeps.
+NAME_KINDS = {
+    "name": 1.0,
+    "alias": 1.0,
+    "abbreviation": 0.9,
+    "previousName": 0.95,
+    "weakAlias": 0.9,
+}
+# Words that join or introduce name parts rather than identify anyone (Arabic nasab and kunya
+# markers, articles, Dutch, German, Romance and Portuguese particles).
+PARTICLES = frozenset(
+    [
+        "al",
+        "el",
+        "ul",
+        "bin",
+        "ibn",
+        "bint",
+        "ben",
+        "binti",
+        "abu",
+        "abou",
+        "bou",
+        "ould",
+        "ait",
+        "van",
+        "von",
+        "der",
+        "den",
+        "de",
+        "da",
+        "di",
+        "du",
+        "la",
+        "le",
+        "del",
+        "della",
+        "dos",
+        "das",
+        "y",
+        "e",
+        "bn",
+        "bnt",
+        "abw",
+    ]
+)
+# Particles after which a name part is the father's (or grandfather's) name: Usama bin Ladin.
+NASAB = frozenset(["bin", "ibn", "bn", "bint", "binti", "bnt", "ben", "ould"])
+# Endings of patronymics (Vladimirovich, Akhmatovna, Aliyev oglu ...).
+PATRONYMIC_ENDINGS = ("ovich", "evich", "ovitch", "evitch", "ovna", "evna", "ichna", "ogly", "oglu")
+ABJADS = frozenset({"Arabic", "Hebrew", "Syriac", "Thaana"})
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_VOWELS_AND_GLIDES = re.compile(r"[aeiouwyh]")
+_REPEATS = re.compile(r"(.)\1+")
+# Apostrophes and the transliterations of ayn and hamza sit inside a word, not between two.
+_INNER_MARKS = re.compile(r"['`\u2018\u2019\u02bb\u02bc\u02be\u02bf]")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One part of a name in the forms it is compared in."""
+
+    text: str  # lower-case ASCII
+    phonetic: str  # metaphone of the ASCII form ("" for numbers and one-letter parts)
+    skeleton: str  # consonants without repeats: what an abjad spelling keeps
+    abjad: bool  # written in an abjad in the source: compare on the skeleton too
+    particle: bool  # al, bin, van, de ...: counts little
+    patronymic: bool = False  # a father's name (after bin, or -ovich): often left out
+    korean: bool = False  # one Hangul syllable: compare on `korean_key` too
+
+    @property
+    def weight(self) -> float:
+        """How much the token identifies: particles and initials little, longer tokens more."""
+        if self.particle:
+            return 0.2
+        if len(self.text) == 1:
+            return 0.3
+        return min(0.4 + 0.1 * len(self.text), 1.2)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedName:
+    """A name ready to compare: the original string, its kind and its tokens."""
+
+    original: str
+    kind: str  # name, alias, weakAlias, previousName, abbreviation
+    tokens: tuple[Token, ...]
+    legal_forms: frozenset[str]  # canonical legal forms of an organisation's name (llc, jsc ...)
+
+    @property
+    def fused(self) -> str:
+        """The tokens run together: `Abdul Rahman` and `Abdulrahman` agree on it."""
+        return "".join(t.text for t in self.tokens if not t.particle)
+
+    @property
+    def kind_weight(self) -> float:
+        return NAME_KINDS.get(self.kind, 1.0)
+
+
+def skeleton(text: str) -> str:
+    return _REPEATS.sub(r"\1", _VOWELS_AND_GLIDES.sub("", text))
+
+
+def korean_key(text: str) -> str:
+    """One romanised Korean syllable with the differences between romanisations taken out.
+
+    Revised Romanization (gim, jeong, eun, bak) and McCune-Reischauer as the lists write it (kim,
+    jong, un, pak) reduce to the same key.
+    """
+    for written, key in _KOREAN_VOWELS:
+        text = text.replace(written, key)
+    if text[:1] in _KOREAN_INITIALS:
+        text = _KOREAN_INITIALS[text[0]] + text[1:]
+    return text
+
+
+_KOREAN_VOWELS = (("eo", "o"), ("eu", "u"), ("ae", "e"), ("wo", "o"), ("oo", "u"))
+_KOREAN_INITIALS = {"g": "k", "d": "t", "b": "p", "j": "ch", "r": "l"}
+
+
+@lru_cache(maxsize=200_000)
+def make_token(text: str, abjad: bool, patronymic: bool = False, korean: bool = False) -> Token:
+    particle = text in PARTICLES and not korean
+    phonetic = metaphone(text) if len(text) > 1 and not text.isdigit() else ""
+    return Token(
+        text, phonetic, skeleton(text), abjad, particle, patronymic and not particle, korean
+    )
+
+
+def _tokens(ascii_form: str, abjad: bool, person: bool, korean: bool) -> tuple[Token, ...]:
+    parts = [part for part in _SPLIT.split(_INNER_MARKS.sub("", ascii_form)) if part]
+    tokens = []
+    for position, part in enumerate(parts):
+        after_nasab = position > 0 and parts[position - 1] in NASAB
+        patronymic = person and (after_nasab or part.endswith(PATRONYMIC_ENDINGS))
+        tokens.append(make_token(part, abjad, patronymic, korean))
+    return tuple(tokens)
+
+
+def _strip(name: str, kind_of_thing: str) -> tuple[str, frozenset[str]]:
+    """Remove honorifics (people), legal forms (organisations) or vessel prefixes (objects)."""
+    if kind_of_thing == "person":
+        return remove_person_prefixes(name), frozenset()
+    if kind_of_thing == "organization":
+        folded = name.casefold()  # rigour's legal-form table is case-folded
+        forms = frozenset(target for _found, target in extract_org_types(folded, generic=True))
+        stripped = remove_org_types(folded, replacement=" ")
+        return (stripped if stripped.strip() else folded), forms
+    return remove_obj_prefixes(name), frozenset()
+
+
+@lru_cache(maxsize=100_000)
+def prepare_name(name: str, kind: str, kind_of_thing: str) -> PreparedName | None:
+    """Tokens of one name; None when nothing matchable is left (punctuation, a lone particle)."""
+    stripped, legal_forms = _strip(name, kind_of_thing)
+    scripts = text_scripts(stripped)
+    abjad = bool(scripts & ABJADS)
+    korean = "Hangul" in scripts
+    if korean:  # one token per syllable: a Korean name is written without spaces
+        stripped = " ".join(stripped)
+    if abjad:  # a word-final ta marbuta is said (and romanised) as -a or -ah, not -t
+        stripped = stripped.replace("\u0629", "\u0647")
+    ascii_form = ascii_text(stripped).lower()
+    tokens = _tokens(ascii_form, abjad, kind_of_thing == "person", korean)
+    if not any(not t.particle for t in tokens):
+        return None
+    return PreparedName(name, kind, tokens, legal_forms)
+
+
+@cache
+def nicknames() -> frozenset[tuple[str, str]]:
+    """English given names and their nicknames (Robert ~ Bob), both ways round.
+
+    From the `nicknames` package by Carlton Northern and Nick Crews (Apache-2.0), shipped in
+    dignity/screening/data with its licence.
+    """
+    data = resources.files("dignity.screening").joinpath("data/nicknames.csv")
+    pairs: set[tuple[str, str]] = set()
+    with data.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            name, nick = row["name1"].strip().lower(), row["name2"].strip().lower()
+            pairs.add((name, nick))
+            pairs.add((nick, name))
+    return frozenset(pairs)
+
+
+def kind_of_thing(schema: str) -> str:
+    """How a schema's names are cleaned: as a person's, an organisation's or an object's."""
+    if schema == "Person":
+        return "person"
+    if schema in ("Vessel", "Airplane"):
+        return "object"
+    return "organization"

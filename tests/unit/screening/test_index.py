@@ -1,0 +1,56 @@
+"""Candidate retrieval: queries find their candidates through names, scripts and identifiers."""
+
+from __future__ import annotations
+
+from dignity.screening.index import MemoryIndex
+from dignity.screening.records import Record, make_record, query_record
+
+
+def _records() -> list[Record]:
+    return [
+        make_record(
+            "ofac-1", "Person", {"name": ["PUTIN, Vladimir Vladimirovich"]}, datasets=["ofac"]
+        ),
+        make_record("un-1", "Person", {"name": ["Vladimir KONONOV"]}, datasets=["un"]),
+        make_record("ofac-2", "Organization", {"name": ["HAMAS"]}, datasets=["ofac"]),
+        make_record("au-1", "Company", {"name": ["Hamas Trading LLC"]}, datasets=["au"]),
+        make_record(
+            "ofac-3", "Vessel", {"name": ["ARTAVIL"], "imoNumber": ["9187629"]}, datasets=["ofac"]
+        ),
+        make_record("ofac-4", "Person", {"name": ["Abd al-Rahman AL-QADULI"]}, datasets=["ofac"]),
+    ]
+
+
+def _ids(
+    index: MemoryIndex, schema: str, datasets: frozenset[str] | None = None, **props: list[str]
+) -> list[str]:
+    query = query_record(schema, props)
+    return [r.id for r in index.candidates(query, datasets=datasets, limit=10)]
+
+
+def test_cross_script_and_reordered_queries_find_their_candidate() -> None:
+    index = MemoryIndex(_records())
+    assert _ids(index, "Person", name=["Владимир Путин"])[0] == "ofac-1"
+    assert _ids(index, "Person", name=["Putin"]) == ["ofac-1"]
+    assert _ids(index, "Person", name=["Abdulrahman Qaduli"]) == ["ofac-4"]
+
+
+def test_the_rarest_shared_key_ranks_first() -> None:
+    index = MemoryIndex(_records())
+    assert _ids(index, "Person", name=["Vladimir Putin"]) == ["ofac-1", "un-1"]
+
+
+def test_candidates_follow_the_schema_and_the_lists_asked_for() -> None:
+    index = MemoryIndex(_records())
+    assert _ids(index, "Person", name=["Hamas"]) == []
+    assert set(_ids(index, "Organization", name=["Hamas"])) == {"ofac-2", "au-1"}
+    assert _ids(index, "Organization", datasets=frozenset({"au"}), name=["Hamas"]) == ["au-1"]
+
+
+def test_an_identifier_alone_finds_the_vessel() -> None:
+    index = MemoryIndex(_records(), {"ofac": 3})
+    assert _ids(index, "Vessel", imoNumber=["IMO 9187629"]) == ["ofac-3"]
+    assert index.versions == {"ofac": 3}
+    assert len(index) == 6
+    assert index.get("ofac-3") is not None
+    assert index.get("nobody") is None

@@ -1,0 +1,149 @@
+"""Hard cases the matcher must keep getting right: pinned so later changes cannot regress them.
+
+Each case is a query and a listed name as the official lists write them (OFAC, UN, Australia);
+positives must score at or above the default threshold and negatives below it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dignity.exc import InvalidInput
+from dignity.screening.records import make_record, query_record
+from dignity.screening.score import DEFAULT_THRESHOLD, score
+
+POSITIVES = [
+    # patronymic left out, surname-first listing
+    ("Person", "Vladimir Putin", "PUTIN, Vladimir Vladimirovich"),
+    # Cyrillic query against the Latin listing
+    ("Person", "Владимир Путин", "Vladimir Vladimirovich PUTIN"),
+    # reordered
+    ("Person", "Putin Vladimir", "Vladimir Vladimirovich PUTIN"),
+    # a typo
+    ("Person", "Vladimir Puttin", "PUTIN, Vladimir Vladimirovich"),
+    # an initial
+    ("Person", "V. Putin", "Vladimir PUTIN"),
+    # nasab chain left out
+    ("Person", "Usama bin Ladin", "BIN LADIN, Usama bin Muhammad bin Awad"),
+    # a nickname
+    ("Person", "Bob Menendez", "Robert MENENDEZ"),
+    # run-together Arabic name with its article
+    ("Person", "Abdulrahman al-Qaduli", "Abd al-Rahman AL-QADULI"),
+    # Chinese characters against pinyin written in two ways
+    ("Person", "习近平", "Xi Jinping"),
+    # Arabic script against the Latin name of an organisation
+    ("Organization", "حماس", "HAMAS"),
+    # legal forms written out and abbreviated
+    ("Company", "Rosneft Oil Company PJSC", "Public Joint Stock Company Rosneft Oil Company"),
+    # Korean in Hangul against the romanised listing
+    ("Person", "김정은", "KIM, Jong Un"),
+]
+
+NEGATIVES = [
+    # same family and a shared given-name syllable, different person (his sister)
+    ("Person", "Kim Jong Un", "KIM, Yo Jong"),
+    # a shared surname
+    ("Person", "John Smith", "Jane SMITH"),
+    # the son's full name contains the father's
+    ("Person", "Usama Muhammad bin Ladin", "Hamza Usama Muhammad BIN LADEN"),
+    # an initial is not enough to turn a different surname into a match
+    ("Person", "Vladimir Putin", "Vladimir P. KONONOV"),
+    # a shared common word
+    ("Company", "Rosneft Oil Company", "Tatneft Oil Company"),
+]
+
+
+def _listed(schema: str, name: str, **values: list[str]) -> object:
+    return make_record("listed", schema, {"name": [name], **values})
+
+
+@pytest.mark.parametrize(("schema", "query", "listed"), POSITIVES)
+def test_variants_of_the_same_name_match(schema: str, query: str, listed: str) -> None:
+    result = score(query_record(schema, {"name": [query]}), _listed(schema, listed))
+    assert result.score >= DEFAULT_THRESHOLD, result.features
+
+
+@pytest.mark.parametrize(("schema", "query", "listed"), NEGATIVES)
+def test_different_names_do_not_match(schema: str, query: str, listed: str) -> None:
+    result = score(query_record(schema, {"name": [query]}), _listed(schema, listed))
+    assert result.score < DEFAULT_THRESHOLD, result.features
+
+
+def test_the_explanation_names_the_names_that_matched() -> None:
+    query = query_record("Person", {"name": ["Ramzan Kadyrov"], "birthDate": ["1976-10-05"]})
+    listed = make_record(
+        "ofac-1",
+        "Person",
+        {
+            "name": ["KADYROV, Ramzan Akhmatovich"],
+            "alias": ["Kadyrov Ramzan"],
+            "birthDate": ["1976-10-05"],
+        },
+    )
+    result = score(query, listed)
+    features = {f.name: f for f in result.features}
+    assert features["name_match"].query == "Ramzan Kadyrov"
+    assert features["name_match"].candidate == "Kadyrov Ramzan"
+    assert features["name_match"].effect == 1.0
+    assert features["date_match"].candidate == "1976-10-05"
+    assert result.score == 1.0
+
+
+def test_a_different_birth_date_takes_away() -> None:
+    query = query_record("Person", {"name": ["Ramzan Kadyrov"], "birthDate": ["1998-12-31"]})
+    listed = _listed("Person", "KADYROV, Ramzan", birthDate=["1976-10-05"])
+    result = score(query, listed)
+    assert result.score == pytest.approx(1.0 - 0.2)
+    assert [f.name for f in result.features] == ["name_match", "date_mismatch"]
+
+
+def test_a_year_of_birth_agrees_with_a_full_date() -> None:
+    query = query_record("Person", {"name": ["Ramzan Kadyrov"], "birthDate": ["1976"]})
+    listed = _listed("Person", "KADYROV, Ramzan", birthDate=["1976-10-05"])
+    assert [f.name for f in score(query, listed).features] == ["name_match", "date_match"]
+
+
+def test_nationality_and_gender_contradict() -> None:
+    query = query_record(
+        "Person", {"name": ["Ali Hassan"], "nationality": ["Iraq"], "gender": ["female"]}
+    )
+    listed = _listed("Person", "Ali HASSAN", nationality=["sy"], gender=["male"])
+    result = score(query, listed)
+    assert {f.name for f in result.features} == {
+        "name_match",
+        "country_mismatch",
+        "gender_mismatch",
+    }
+    assert result.score == pytest.approx(1.0 - 0.1 - 0.15)
+
+
+def test_a_matching_identifier_confirms_and_a_different_imo_contradicts() -> None:
+    listed = make_record("v", "Vessel", {"name": ["ARTAVIL"], "imoNumber": ["9187629"]})
+    by_number = score(query_record("Vessel", {"imoNumber": ["IMO 9187629"]}), listed)
+    assert by_number.score == 0.95
+    assert by_number.features[-1].name == "identifier_match"
+    other_ship = score(
+        query_record("Vessel", {"name": ["Artavil"], "imoNumber": ["9999999"]}), listed
+    )
+    assert other_ship.score == pytest.approx(0.7)
+    assert other_ship.features[-1].name == "identifier_mismatch"
+
+
+def test_a_weak_alias_counts_less_than_a_name() -> None:
+    query = query_record("Person", {"name": ["Abu Ahmad"]})
+    strong = score(query, make_record("a", "Person", {"alias": ["Abu Ahmad"]}))
+    weak = score(query, make_record("b", "Person", {"weakAlias": ["Abu Ahmad"]}))
+    assert strong.score == 1.0
+    assert weak.score == pytest.approx(0.9)
+
+
+def test_bad_queries_are_refused_with_the_field() -> None:
+    with pytest.raises(InvalidInput) as schema_error:
+        query_record("Sanction", {"name": ["x"]})
+    assert schema_error.value.errors[0].field == "query.schema"
+    with pytest.raises(InvalidInput) as prop_error:
+        query_record("Person", {"name": ["Ali"], "imoNumber": ["9187629"]})
+    assert prop_error.value.errors[0].field == "query.properties.imoNumber"
+    with pytest.raises(InvalidInput) as empty:
+        query_record("Person", {"name": ["  "]})
+    assert empty.value.errors[0].field == "query.properties.name"
