@@ -13,8 +13,9 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from followthemoney import StatementEntity
+from followthemoney import StatementEntity, model
 from followthemoney.statement import Statement as FtmStatement
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -299,36 +300,74 @@ def delta(session: Session, list_id: str, old: int, new: int) -> Delta:
     return Delta(list_id, old, new, added, removed, changed)
 
 
-def iter_entities(
-    session: Session, list_id: str, seq: int | None = None
-) -> Iterator[StatementEntity]:
-    """Rebuild every entity of a list as it stood in version `seq` (default: the current one)."""
+def _version_rows(session: Session, list_id: str, seq: int | None) -> Iterator[Any]:
+    """The statements of a list's version `seq` (default: current), grouped by entity."""
     if seq is None:
         version = current_version(session, list_id)
         if version is None:
             raise NotFound(f"no list named {list_id!r}")
         seq = version.seq
+    # Plain rows, not ORM objects: a list version holds hundreds of thousands of statements.
+    return iter(
+        session.execute(
+            select(
+                Statement.entity_id,
+                Statement.schema,
+                Statement.prop,
+                Statement.value,
+                Statement.lang,
+                Statement.original_value,
+            )
+            .where(Statement.list_id == list_id, _alive(seq))
+            .order_by(Statement.entity_id, Statement.pk)
+            .execution_options(yield_per=BATCH)
+        )
+    )
+
+
+def iter_entities(
+    session: Session, list_id: str, seq: int | None = None
+) -> Iterator[StatementEntity]:
+    """Rebuild every entity of a list as it stood in version `seq` (default: the current one)."""
     dataset = list_dataset(list_id)
-    rows = session.execute(
-        select(Statement)
-        .where(Statement.list_id == list_id, _alive(seq))
-        .order_by(Statement.entity_id, Statement.pk)
-        .execution_options(yield_per=BATCH)
-    ).scalars()
-    for _, group in itertools.groupby(rows, key=lambda row: row.entity_id):
+    rows = _version_rows(session, list_id, seq)
+    for _, group in itertools.groupby(rows, key=lambda row: row[0]):
         statements = [
             FtmStatement(
-                entity_id=row.entity_id,
-                prop=row.prop,
-                schema=row.schema,
-                value=row.value,
+                entity_id=entity_id,
+                prop=prop,
+                schema=schema,
+                value=value,
                 dataset=list_id,
-                lang=row.lang,
-                original_value=row.original_value,
+                lang=lang,
+                original_value=original,
             )
-            for row in group
+            for entity_id, schema, prop, value, lang, original in group
         ]
         yield StatementEntity.from_statements(dataset, statements)
+
+
+def _schema_depth(name: str) -> int:
+    schema = model.get(name)
+    return len(schema.schemata) if schema is not None else 0
+
+
+def iter_values(
+    session: Session, list_id: str, seq: int | None = None
+) -> Iterator[tuple[str, str, dict[str, list[str]]]]:
+    """Each entity of a list version as (id, schema, property -> values), without FtM objects.
+
+    The fast path for readers that only need the values, such as the screening index.
+    """
+    rows = _version_rows(session, list_id, seq)
+    for entity_id, group in itertools.groupby(rows, key=lambda row: row[0]):
+        values: dict[str, list[str]] = {}
+        schemata: set[str] = set()
+        for row in group:
+            schemata.add(row[1])
+            values.setdefault(row[2], []).append(row[3])
+        # One schema per entity in a list version; the most specific one if a reader wrote two.
+        yield entity_id, max(schemata, key=_schema_depth), values
 
 
 def source_lists(session: Session) -> list[tuple[SourceList, ListVersion | None]]:

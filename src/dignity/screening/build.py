@@ -12,10 +12,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from followthemoney import StatementEntity
+from followthemoney import model
 from sqlalchemy.orm import Session
 
-from dignity.registry.services import iter_entities, source_lists
+from dignity.registry.services import iter_values, source_lists
 from dignity.screening.records import MATCHABLE, Record, make_record
 
 DOCUMENT_SCHEMATA = {"Passport": "passportNumber", "Identification": "idNumber"}
@@ -35,58 +35,61 @@ class _Entry:
 def current_versions(session: Session) -> dict[str, int]:
     """List name -> current version seq: what an index built now would hold."""
     return {
-        source.id: version.seq
-        for source, version in source_lists(session)
-        if version is not None
+        source.id: version.seq for source, version in source_lists(session) if version is not None
     }
 
 
 def _collect(
-    entity: StatementEntity,
+    entity_id: str,
+    schema_name: str,
+    values: dict[str, list[str]],
     list_id: str,
-    entries: dict[str, _Entry],
-    documents: list[tuple[str, str, str]],
-    programs: list[tuple[str, str]],
+    found: _Found,
 ) -> None:
-    schema = entity.schema.name
-    entity_id = entity.id or ""
-    if schema in MATCHABLE or entity.schema.is_a("LegalEntity"):
-        entry = entries.get(entity_id)
+    schema = model.get(schema_name)
+    if schema is None:
+        return
+    if schema.name in MATCHABLE or schema.is_a("LegalEntity"):
+        entry = found.entries.get(entity_id)
         if entry is None:
-            entry = entries[entity_id] = _Entry(schema)
+            entry = found.entries[entity_id] = _Entry(schema.name)
         if list_id not in entry.datasets:
             entry.datasets.append(list_id)
-        for prop, values in entity.properties.items():
-            entry.values[prop].extend(values)
-        return
-    if schema in DOCUMENT_SCHEMATA:
-        prop = DOCUMENT_SCHEMATA[schema]
-        for holder in entity.get("holder"):
-            documents.extend((holder, prop, number) for number in entity.get("number"))
-        return
-    if schema == "Sanction":
-        for target in entity.get("entity"):
-            programs.extend((target, program) for program in entity.get("programId"))
+        for prop, prop_values in values.items():
+            entry.values[prop].extend(prop_values)
+    elif schema.name in DOCUMENT_SCHEMATA:
+        prop = DOCUMENT_SCHEMATA[schema.name]
+        for holder in values.get("holder", ()):
+            found.documents.extend((holder, prop, n) for n in values.get("number", ()))
+    elif schema.name == "Sanction":
+        for target in values.get("entity", ()):
+            found.programs.extend((target, p) for p in values.get("programId", ()))
+
+
+@dataclass
+class _Found:
+    entries: dict[str, _Entry] = field(default_factory=dict)
+    documents: list[tuple[str, str, str]] = field(default_factory=list)  # holder, prop, number
+    programs: list[tuple[str, str]] = field(default_factory=list)  # target, program
 
 
 def build_records(session: Session, progress: Progress | None = None) -> Iterator[Record]:
     """Every matchable entity of the current list versions as a record."""
-    entries: dict[str, _Entry] = {}
-    documents: list[tuple[str, str, str]] = []
-    programs: list[tuple[str, str]] = []
+    found = _Found()
     for list_id in current_versions(session):
         count = 0
-        for entity in iter_entities(session, list_id):
-            _collect(entity, list_id, entries, documents, programs)
+        for entity_id, schema, values in iter_values(session, list_id):
+            _collect(entity_id, schema, values, list_id, found)
             count += 1
             if progress is not None and count % 5000 == 0:
                 progress(list_id, count)
         if progress is not None:
             progress(list_id, count)
-    for holder, prop, number in documents:
+    entries = found.entries
+    for holder, prop, number in found.documents:
         if holder in entries:
             entries[holder].documents.append((prop, number))
-    for target, program in programs:
+    for target, program in found.programs:
         if target in entries:
             entries[target].programs.add(program)
     for entity_id, entry in entries.items():

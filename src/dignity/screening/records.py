@@ -65,6 +65,7 @@ class Record:
     identifiers: dict[str, set[str]] = field(default_factory=dict)  # property -> values
     datasets: tuple[str, ...] = ()
     programs: frozenset[str] = frozenset()
+    properties: Mapping[str, Sequence[str]] = field(default_factory=dict)  # as listed, for display
 
     @property
     def schema_obj(self) -> Schema:
@@ -126,6 +127,7 @@ def make_record(
         identifiers=identifiers,
         datasets=tuple(datasets),
         programs=frozenset(programs),
+        properties=values,
     )
 
 
