@@ -27,13 +27,14 @@ from dignity.api.errors import body_for_error, error_body
 from dignity.api.middleware import SecurityMiddleware
 from dignity.api.routers import accounts as accounts_api
 from dignity.api.routers import health
+from dignity.api.routers import manual as manual_api
 from dignity.api.routers import registry as registry_api
 from dignity.audit.maintenance import checkpoint_if_due
 from dignity.exc import DignityError
 from dignity.security.crypto import load_keyring
 from dignity.settings import Settings, get_settings
 from dignity.store import create_engine, make_sessionmaker
-from dignity.web import account, admin, pages, registry
+from dignity.web import account, admin, manual, pages, registry
 from dignity.web.templating import STATIC_DIR, SWAGGER_DIR, render_error
 
 log = logging.getLogger("dignity.api")
@@ -144,8 +145,10 @@ def create_app(
     app.include_router(health.router)
     app.include_router(accounts_api.router)
     app.include_router(registry_api.router)
+    app.include_router(manual_api.router)
     app.include_router(pages.router)
     app.include_router(account.router)
     app.include_router(admin.router)
     app.include_router(registry.router)
+    app.include_router(manual.router)
     return app

@@ -14,7 +14,7 @@ import uvicorn
 from typer.core import TyperGroup
 
 from dignity import __version__
-from dignity.cli import audit, db, sources, tokens, users
+from dignity.cli import audit, db, manual, sources, tokens, users
 from dignity.cli.context import err_console, state
 from dignity.exc import DignityError
 
@@ -43,6 +43,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(audit.app, name="audit")
 app.add_typer(sources.app, name="sources")
+sources.app.add_typer(manual.app, name="manual")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dignity.store.base import Base
@@ -76,3 +76,45 @@ class Statement(Base):
         Index("ix_statements_list_last_seen", "list_id", "last_seen"),
         Index("ix_statements_list_stmt", "list_id", "stmt_id"),
     )
+
+
+class ManualDesignation(Base):
+    """One designation typed in by hand, for what no machine-readable list carries (7031(c)...).
+
+    These rows are the editable source of truth of a manual list (`SourceList.manual`); every
+    change re-materialises the list as its next `ListVersion` (see `dignity.registry.manual`).
+    `revision` counts the edits: an edit made from an older revision is refused (no lost updates).
+    """
+
+    __tablename__ = "manual_designations"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    list_id: Mapped[str] = mapped_column(
+        String(100), ForeignKey("source_lists.id", ondelete="CASCADE"), index=True
+    )
+    schema: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(500))
+    # Lists of values as JSON arrays: names, ISO country codes, identifiers.
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    birth_date: Mapped[str | None] = mapped_column(String(32), default=None)
+    nationality: Mapped[list[str]] = mapped_column(JSON, default=list)
+    country: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[str | None] = mapped_column(String(500), default=None)
+    identifiers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    program: Mapped[str] = mapped_column(String(100))
+    authority: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source_url: Mapped[str] = mapped_column(String(1000))
+    source_date: Mapped[str] = mapped_column(String(10))
+    listing_date: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    retired_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    retired_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    revision: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012 (SQLAlchemy's declaration)

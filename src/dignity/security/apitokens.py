@@ -22,10 +22,12 @@ from dignity.settings import Settings
 TOKEN_PREFIX = "dgt_"  # noqa: S105 (a public marker, not a secret)
 MAX_DAYS = 366
 # A personal token may also carry what staff do through the API itself (create projects, export the
-# audit log with a fresh MFA code); it still never exceeds its owner's role (`resolve_token`).
+# audit log with a fresh MFA code, maintain manual designations); it still never exceeds its
+# owner's role (`resolve_token`).
 # Service accounts get `TOKEN_SCOPES` only.
 PERSONAL_SCOPES = TOKEN_SCOPES | {
     Permission.PROJECTS_MANAGE,
+    Permission.REGISTRY_WRITE,
     Permission.AUDIT_READ,
     Permission.EXPORT_BULK,
 }

@@ -20,7 +20,7 @@ from dignity.sources.formats import MODULES, Reader, get_reader
 from dignity.sources.report import ImportReport
 
 FORMATS = tuple(MODULES)
-__all__ = ["FORMATS", "ListFile", "content_hash", "list_dataset", "open_list"]
+__all__ = ["FORMATS", "ImportReport", "ListFile", "content_hash", "list_dataset", "open_list"]
 CHUNK = 1 << 20
 # FollowTheMoney's rule for dataset names, which list names become.
 LIST_NAME = re.compile(r"[a-z][a-z0-9_]{1,99}")
