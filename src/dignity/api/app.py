@@ -29,8 +29,10 @@ from dignity.api.routers import accounts as accounts_api
 from dignity.api.routers import health
 from dignity.api.routers import manual as manual_api
 from dignity.api.routers import registry as registry_api
+from dignity.api.routers import screening as screening_api
 from dignity.audit.maintenance import checkpoint_if_due
 from dignity.exc import DignityError
+from dignity.screening.services import IndexCache
 from dignity.security.crypto import load_keyring
 from dignity.settings import Settings, get_settings
 from dignity.store import create_engine, make_sessionmaker
@@ -139,12 +141,14 @@ def create_app(
     app.state.settings = settings
     app.state.sessionmaker = factory
     app.state.keyring = load_keyring(settings.key_dir)
+    app.state.screening_index = IndexCache()
     app.add_middleware(SecurityMiddleware, https=settings.https)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_DIR), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(accounts_api.router)
     app.include_router(registry_api.router)
+    app.include_router(screening_api.router)
     app.include_router(manual_api.router)
     app.include_router(pages.router)
     app.include_router(account.router)

@@ -54,7 +54,8 @@ def now() -> datetime:
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+    # `ApiKey` is the scheme yente's clients send; the token is the same.
+    return value.strip() if scheme.lower() in ("bearer", "apikey") and value.strip() else None
 
 
 @authz

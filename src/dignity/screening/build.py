@@ -39,6 +39,13 @@ def current_versions(session: Session) -> dict[str, int]:
     }
 
 
+def version_signature(session: Session) -> tuple[tuple[str, str], ...]:
+    """(list name, version id) of every current version: changes whenever any list does."""
+    return tuple(
+        (source.id, version.id) for source, version in source_lists(session) if version is not None
+    )
+
+
 def _collect(
     entity_id: str,
     schema_name: str,

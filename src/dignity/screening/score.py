@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import Indel, Levenshtein
 
 from dignity.screening.records import UNIQUE_IDENTIFIERS, Record
 from dignity.screening.text import PreparedName, Token, korean_key, nicknames
@@ -33,6 +33,9 @@ PATRONYMIC_COST = 0.15
 GIVEN_NAME_CAP = 0.75
 # Run-together spellings (Abdul Rahman ~ Abdulrahman) count when this close.
 FUSED_FLOOR = 0.9
+
+# What a name that only sounds the same across scripts can score: from this to 0.1 above it.
+SOUND_FLOOR = 0.75
 
 DOB_EXACT = 0.05
 DOB_MISMATCH = -0.2
@@ -69,7 +72,7 @@ def token_similarity(a: Token, b: Token, person: bool) -> float:
         return 0.8 if initial and long_.text.startswith(short.text) else 0.0
     if person and (a.text, b.text) in nicknames():
         return 0.9
-    similarity = Indel.normalized_similarity(a.text, b.text)
+    similarity = edit_similarity(a.text, b.text)
     if a.phonetic and a.phonetic == b.phonetic and len(a.phonetic) >= 3:
         similarity = max(similarity, 0.88)
     if (a.korean or b.korean) and korean_key(a.text) == korean_key(b.text):
@@ -77,6 +80,14 @@ def token_similarity(a: Token, b: Token, person: bool) -> float:
     if (a.abjad or b.abjad) and len(a.skeleton) >= 2 and a.skeleton == b.skeleton:
         similarity = max(similarity, 0.88 if len(a.skeleton) >= 3 else 0.8)
     return similarity if similarity >= TOKEN_FLOOR else 0.0
+
+
+def edit_similarity(a: str, b: str) -> float:
+    """Similarity by edit distance, allowing one edit up to 5 letters, two up to 10, then three."""
+    longest = max(len(a), len(b))
+    allowed = 1 if longest <= 5 else 2 if longest <= 10 else 3
+    distance = Levenshtein.distance(a, b, score_cutoff=allowed)
+    return 0.0 if distance > allowed else 1.0 - distance / (longest + 1)
 
 
 def name_similarity(query: PreparedName, candidate: PreparedName, person: bool) -> float:
@@ -106,7 +117,7 @@ def name_similarity(query: PreparedName, candidate: PreparedName, person: bool) 
         ):
             strong_matches += 1
     if strong_matches == 0:
-        return _fused(query, candidate)
+        return max(_fused(query, candidate), _sound(query, candidate))
     # Extra parts on one side only are a fuller form of the same name; different parts on both
     # sides are a different name (Kim Jong Un is not Kim Yo Jong).
     one_sided = not (_leftover(query, used_q) and _leftover(candidate, used_c))
@@ -118,7 +129,7 @@ def name_similarity(query: PreparedName, candidate: PreparedName, person: bool) 
         score = min(score, GIVEN_NAME_CAP)
     if len(query.tokens) != len(candidate.tokens):
         score = max(score, _fused(query, candidate))
-    return score
+    return max(score, _sound(query, candidate))
 
 
 def _given_name_left_out(name: PreparedName, used: set[int]) -> bool:
@@ -143,18 +154,31 @@ def _unmatched_cost(name: PreparedName, used: set[int], cost: float, person: boo
     out is not a missing middle name, so it costs in full (Hamza Usama ... is not Usama ...).
     """
     natural_order = person and "," not in name.original
+    last = len(name.tokens) - 1
     total = 0.0
     for position, token in enumerate(name.tokens):
         if position in used:
             continue
         if position == 0 and natural_order:
             share = 1.0
-        elif token.patronymic and cost < 1.0:
+        elif (token.patronymic or (natural_order and 0 < position < last)) and cost < 1.0:
+            # a father's name, or a middle name of a name in natural order: often left out
             share = PATRONYMIC_COST
         else:
             share = cost
         total += share * token.weight
     return total
+
+
+def _sound(query: PreparedName, candidate: PreparedName) -> float:
+    """Names that crossed a script, compared on how they sound (see `text.sound_key`)."""
+    if query.foreign == candidate.foreign:
+        return 0.0
+    a, b = query.sound, candidate.sound
+    if min(len(a), len(b)) < 2:
+        return 0.0
+    similarity = Indel.normalized_similarity(a, b)
+    return SOUND_FLOOR + 0.1 * (similarity - 0.8) / 0.2 if similarity >= 0.8 else 0.0
 
 
 def _fused(query: PreparedName, candidate: PreparedName) -> float:

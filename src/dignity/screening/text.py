@@ -114,6 +114,7 @@ class PreparedName:
     kind: str  # name, alias, weakAlias, previousName, abbreviation
     tokens: tuple[Token, ...]
     legal_forms: frozenset[str]  # canonical legal forms of an organisation's name (llc, jsc ...)
+    foreign: bool = False  # written in a script other than Latin: compare on sound keys too
 
     @property
     def fused(self) -> str:
@@ -121,8 +122,48 @@ class PreparedName:
         return "".join(t.text for t in self.tokens if not t.particle)
 
     @property
+    def sound(self) -> str:
+        return sound_key(self.fused)
+
+    @property
     def kind_weight(self) -> float:
         return NAME_KINDS.get(self.kind, 1.0)
+
+
+# Spellings that transliteration from another script turns into each other: Chinese, Japanese and
+# Korean merge l and r, Korean g and k, b and p; pinyin x is an s; Arabic th is an s.
+_SOUND_RULES = (
+    ("th", "s"),
+    ("ph", "f"),
+    ("sh", "s"),
+    ("ch", "j"),
+    ("zh", "j"),
+    ("ts", "s"),
+    ("tz", "s"),
+    ("kh", "k"),
+    ("gh", "k"),
+    ("ck", "k"),
+    ("x", "s"),
+    ("z", "s"),
+    ("c", "k"),
+    ("q", "k"),
+    ("g", "k"),
+    ("d", "t"),
+    ("b", "p"),
+    ("f", "p"),
+    ("v", "p"),
+    ("w", "p"),
+    ("r", "l"),
+)
+_VOWELS_Y_H = re.compile(r"[aeiouyh]")
+
+
+@lru_cache(maxsize=100_000)
+def sound_key(text: str) -> str:
+    """A coarse key of how a romanised name sounds, for names that crossed a script."""
+    for written, key in _SOUND_RULES:
+        text = text.replace(written, key)
+    return _REPEATS.sub(r"\1", _VOWELS_Y_H.sub("", text))
 
 
 def skeleton(text: str) -> str:
@@ -192,7 +233,11 @@ def prepare_name(name: str, kind: str, kind_of_thing: str) -> PreparedName | Non
     tokens = _tokens(ascii_form, abjad, kind_of_thing == "person", korean)
     if not any(not t.particle for t in tokens):
         return None
-    return PreparedName(name, kind, tokens, legal_forms)
+    return PreparedName(name, kind, tokens, legal_forms, foreign=not _latin(scripts))
+
+
+def _latin(scripts: set[str]) -> bool:
+    return not (scripts - {"Latin", "Common", "Inherited"})
 
 
 @cache

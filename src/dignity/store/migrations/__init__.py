@@ -8,4 +8,5 @@ MODEL_MODULES = (
     "dignity.audit.models",
     "dignity.security.models",
     "dignity.registry.models",
+    "dignity.screening.models",
 )
