@@ -51,12 +51,12 @@ from dignity.registry.manual_fields import (
     designation_input,
 )
 from dignity.registry.models import ListVersion, ManualDesignation, SourceList
-from dignity.registry.services import import_list
+from dignity.registry.services import MANUAL_FORMAT, import_list
 from dignity.sources.services import LIST_NAME, ImportReport, ListFile
 from dignity.store.types import utcnow
 from dignity.vocab.programs import vocabulary
 
-FORMAT = "manual"
+FORMAT = MANUAL_FORMAT
 PUBLISHER_CODE = re.compile(r"[a-z][a-z0-9-]{1,99}")
 MAX_TITLE = 300
 MAX_RETIRE_REASON = 2000

@@ -21,12 +21,14 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from dignity.audit import record_event
-from dignity.exc import NotFound
+from dignity.exc import FieldError, InvalidInput, NotFound
 from dignity.registry import staging
 from dignity.registry.models import ListVersion, SourceList, Statement
 from dignity.sources.services import ListFile, list_dataset, open_list
 
 BATCH = 5000
+# The format of lists kept by hand (registry.manual): no file can be imported into one.
+MANUAL_FORMAT = "manual"
 # Properties by which one entity refers to another (sanction -> target, document -> holder, ...).
 REFERENCE_PROPS = (
     "entity",
@@ -104,6 +106,12 @@ def import_list(
         )
         session.add(source)
         session.flush()
+    if source.manual != (list_file.format == MANUAL_FORMAT):
+        kind = "kept by hand" if source.manual else f"imported from {source.format} files"
+        raise InvalidInput(
+            "cannot import into this list",
+            [FieldError("name", f"list {source.id!r} is {kind}; choose another --name")],
+        )
     previous = current_version(session, source.id)
     if previous is not None and previous.content_hash == list_file.content_hash:
         return ImportResult(source.id, None, json.loads(previous.report))

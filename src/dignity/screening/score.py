@@ -62,10 +62,25 @@ class Scored:
     features: list[Feature] = field(default_factory=list)
 
 
+# Token pairs recur from query to query (common given names, the same aliases): remember them.
+_SEEN: dict[tuple[str, str, bool, bool, bool, bool, bool], float] = {}
+_SEEN_MAX = 1_000_000
+
+
 def token_similarity(a: Token, b: Token, person: bool) -> float:
     """How alike two tokens are, from 0 (different) to 1 (the same)."""
     if a.text == b.text:
         return 1.0
+    key = (a.text, b.text, a.abjad, b.abjad, a.korean, b.korean, person)
+    found = _SEEN.get(key)
+    if found is None:
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        found = _SEEN[key] = _token_similarity(a, b, person)
+    return found
+
+
+def _token_similarity(a: Token, b: Token, person: bool) -> float:
     if len(a.text) == 1 or len(b.text) == 1:
         short, long_ = (a, b) if len(a.text) == 1 else (b, a)
         initial = person and not short.abjad and len(long_.text) > 1

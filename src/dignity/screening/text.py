@@ -95,15 +95,8 @@ class Token:
     particle: bool  # al, bin, van, de ...: counts little
     patronymic: bool = False  # a father's name (after bin, or -ovich): often left out
     korean: bool = False  # one Hangul syllable: compare on `korean_key` too
-
-    @property
-    def weight(self) -> float:
-        """How much the token identifies: particles and initials little, longer tokens more."""
-        if self.particle:
-            return 0.2
-        if len(self.text) == 1:
-            return 0.3
-        return min(0.4 + 0.1 * len(self.text), 1.2)
+    # How much the token identifies: particles and initials little, longer tokens more.
+    weight: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +108,9 @@ class PreparedName:
     tokens: tuple[Token, ...]
     legal_forms: frozenset[str]  # canonical legal forms of an organisation's name (llc, jsc ...)
     foreign: bool = False  # written in a script other than Latin: compare on sound keys too
-
-    @property
-    def fused(self) -> str:
-        """The tokens run together: `Abdul Rahman` and `Abdulrahman` agree on it."""
-        return "".join(t.text for t in self.tokens if not t.particle)
-
-    @property
-    def sound(self) -> str:
-        return sound_key(self.fused)
+    # The tokens run together (`Abdul Rahman` and `Abdulrahman` agree on it), and its sound key.
+    fused: str = ""
+    sound: str = ""
 
     @property
     def kind_weight(self) -> float:
@@ -191,8 +178,9 @@ _KOREAN_INITIALS = {"g": "k", "d": "t", "b": "p", "j": "ch", "r": "l"}
 def make_token(text: str, abjad: bool, patronymic: bool = False, korean: bool = False) -> Token:
     particle = text in PARTICLES and not korean
     phonetic = metaphone(text) if len(text) > 1 and not text.isdigit() else ""
+    weight = 0.2 if particle else 0.3 if len(text) == 1 else min(0.4 + 0.1 * len(text), 1.2)
     return Token(
-        text, phonetic, skeleton(text), abjad, particle, patronymic and not particle, korean
+        text, phonetic, skeleton(text), abjad, particle, patronymic and not particle, korean, weight
     )
 
 
@@ -233,7 +221,10 @@ def prepare_name(name: str, kind: str, kind_of_thing: str) -> PreparedName | Non
     tokens = _tokens(ascii_form, abjad, kind_of_thing == "person", korean)
     if not any(not t.particle for t in tokens):
         return None
-    return PreparedName(name, kind, tokens, legal_forms, foreign=not _latin(scripts))
+    fused = "".join(t.text for t in tokens if not t.particle)
+    return PreparedName(
+        name, kind, tokens, legal_forms, not _latin(scripts), fused, sound_key(fused)
+    )
 
 
 def _latin(scripts: set[str]) -> bool:

@@ -450,3 +450,18 @@ def test_two_people_editing_at_once_cannot_overwrite_each_other(fresh_store_url:
             assert [v.seq for v in registry.list_versions(check, LIST)] == [1, 2]
     finally:
         engine.dispose()
+
+
+def test_no_file_is_imported_into_a_manual_list_nor_the_reverse(session: Session) -> None:
+    manual.create_manual_list(
+        session, name="state_7031c", title="Section 7031(c)", publisher="us-state", actor="test"
+    )
+    un_file = Path(__file__).resolve().parents[3].parent / "shared/data/un/consolidated.xml"
+    with pytest.raises(InvalidInput) as into_manual:
+        registry.import_list(session, open_list(un_file, "un-xml", "state_7031c"), actor="test")
+    assert "kept by hand" in str(into_manual.value)
+    registry.import_list(session, open_list(un_file, "un-xml"), actor="test")
+    with pytest.raises(Conflict):
+        manual.create_manual_list(
+            session, name="un_sc_consolidated", title="Clash", publisher="us-state", actor="test"
+        )
