@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from dignity.api.deps import SessionDep, SettingsDep
+from dignity.api.deps import SAFE_METHODS, SessionDep, SettingsDep
 from dignity.exc import NotAuthenticated, PermissionDenied
 from dignity.security import apitokens, sessions
 from dignity.security.authz import Principal, user_principal
@@ -77,10 +77,6 @@ def api_permission(permission: Permission) -> Callable[..., Principal]:
         return principal
 
     return check
-
-
-# Requests that change nothing: their own transaction must write nothing.
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _touch(request: Request, session: Session, live: LiveSession, moment: datetime) -> None:

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from dignity.settings import Settings
+from dignity.store.engine import WRITE_INTENT
 
 
 def get_settings(request: Request) -> Settings:
@@ -16,9 +17,19 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+# Requests that change nothing: their own transaction must write nothing.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed if the handler returns, rolled back if it raises."""
+    """One transaction per request: committed if the handler returns, rolled back if it raises.
+
+    A request that may write declares it up front, so that on SQLite it waits for the write lock
+    rather than failing when another writer commits between its reads and its writes.
+    """
     with request.app.state.sessionmaker() as session, session.begin():
+        if request.method not in SAFE_METHODS:
+            session.connection(execution_options={WRITE_INTENT: True})
         yield session
 
 

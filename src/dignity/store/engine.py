@@ -66,8 +66,14 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) ->
         cursor.close()
 
 
+# Execution option: begin with the write lock (BEGIN IMMEDIATE). A transaction that reads and then
+# writes would otherwise fail with "database is locked" if another writer committed in between.
+WRITE_INTENT = "dignity_write_intent"
+
+
 def _on_sqlite_begin(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get(WRITE_INTENT, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def sqlite_pragmas(connection: sa.Connection) -> dict[str, str]:

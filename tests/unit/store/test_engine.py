@@ -1,3 +1,4 @@
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -5,7 +6,7 @@ from sqlalchemy.engine import Engine
 
 from dignity.exc import ConfigurationError
 from dignity.store import create_engine
-from dignity.store.engine import sqlite_pragmas
+from dignity.store.engine import WRITE_INTENT, sqlite_pragmas
 
 EXPECTED = {"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "secure_delete": "1"}
 
@@ -51,3 +52,23 @@ def test_postgres_runs_with_durable_commits(engine: Engine) -> None:
 def test_unusable_urls_get_a_clear_error(url: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         create_engine(url)
+
+
+def test_write_intent_takes_the_sqlite_write_lock_at_begin(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'locks.db'}")
+    with engine.begin() as setup:
+        setup.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    other = sqlite3.connect(tmp_path / "locks.db", timeout=0, isolation_level=None)
+    try:
+        with engine.connect() as reader, reader.begin():
+            reader.exec_driver_sql("SELECT count(*) FROM t").scalar()
+            other.execute("BEGIN IMMEDIATE")  # a plain BEGIN holds no lock: another may write
+            other.execute("ROLLBACK")
+        writer = engine.connect().execution_options(**{WRITE_INTENT: True})
+        with writer, writer.begin():
+            writer.exec_driver_sql("SELECT count(*) FROM t").scalar()
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
+        engine.dispose()

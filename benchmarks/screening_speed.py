@@ -1,0 +1,229 @@
+"""Screening speed: batch throughput, POST /match latency, and yente's logic-v2 side by side.
+
+    .venv/bin/uv sync --group bench      # nomenklatura, the peer (benchmark-only)
+    .venv/bin/python benchmarks/screening_speed.py [--queries 3000] [--peer-queries 300]
+
+The registry is the bundled default (OFAC SDN 2024, UN, Australia: about 20,000 listed entities)
+in a fresh SQLite store. Queries are names taken from it (as listed, as an alias, reordered) and
+made-up names from the Wikidata test tokens that match nothing, a third each. Figures:
+
+- Dignity in batch: queries per second, one process and two (forked workers, as
+  `dignity screen file` runs);
+- logic-v2 in-process scoring the very candidates Dignity scored for the same queries (a sample:
+  it is slow), queries per second on one core, and the ratio;
+- POST /match with one query through a real uvicorn server: p50 and p95 latency over HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import multiprocessing
+import random
+import socket
+import statistics
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from dignity.api.app import create_app
+from dignity.registry import services as registry
+from dignity.screening.index import MemoryIndex
+from dignity.screening.records import Record, query_record
+from dignity.screening.services import IndexCache, Options, match_one
+from dignity.security import apitokens
+from dignity.settings import Settings
+from dignity.sources.bundled import bundled_files
+from dignity.sources.services import open_list
+from dignity.store import create_engine, make_sessionmaker, migrate, transaction
+
+ROOT = Path(__file__).resolve().parents[1]
+WIKIDATA = ROOT.parent / "shared/data/eval-candidates/netransliteration-wikidata/wd_russian_20.tsv"
+OPTIONS = Options(limit=5)
+_INDEX: MemoryIndex | None = None  # what forked workers inherit
+
+
+def load_registry(url: str) -> None:
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    with transaction(make_sessionmaker(engine)) as session:
+        for path, fmt, known_date in bundled_files(ROOT / "data/bundled"):
+            list_file = open_list(path, fmt)
+            list_file.known_date = known_date
+            registry.import_list(session, list_file, actor="benchmark")
+    engine.dispose()
+
+
+def make_queries(index: MemoryIndex, count: int, seed: int) -> list[tuple[str, str]]:
+    """(schema, name) pairs: listed names, aliases and reorderings, and names of nobody."""
+    rng = random.Random(seed)
+    records = [r for r in index if r.names]
+    latin = [line.split("\t")[0] for line in WIKIDATA.read_text(encoding="utf-8").splitlines()]
+    queries = []
+    for number in range(count):
+        if number % 3 == 2:
+            queries.append(("Person", " ".join(rng.sample(latin, 3)).title()))
+            continue
+        record = rng.choice(records)
+        name = rng.choice(record.names).original
+        if number % 3 == 1:
+            parts = name.replace(",", " ").split()
+            rng.shuffle(parts)
+            name = " ".join(parts)
+        schema = (
+            record.schema if record.schema in ("Person", "Vessel", "Airplane") else "LegalEntity"
+        )
+        queries.append((schema, name))
+    return queries
+
+
+def _screen_chunk(chunk: list[tuple[str, str]]) -> int:
+    assert _INDEX is not None
+    for schema, name in chunk:
+        match_one(_INDEX, query_record(schema, {"name": [name]}), OPTIONS)
+    return len(chunk)
+
+
+def batch_rate(queries: list[tuple[str, str]], workers: int) -> float:
+    chunks = [queries[i : i + 100] for i in range(0, len(queries), 100)]
+    started = time.perf_counter()
+    if workers == 1:
+        done = sum(_screen_chunk(chunk) for chunk in chunks)
+    else:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            done = sum(pool.imap_unordered(_screen_chunk, chunks))
+    return done / (time.perf_counter() - started)
+
+
+def peer_rate(index: MemoryIndex, queries: list[tuple[str, str]]) -> tuple[float, float, int]:
+    """logic-v2 and Dignity scoring the same candidates of the same queries (one core each)."""
+    from followthemoney import model
+    from nomenklatura.matching import LogicV2
+
+    from dignity.screening.score import score
+
+    ids = itertools.count()
+
+    def entity(record: Record) -> object:
+        proxy = model.make_entity(record.schema)
+        proxy.id = f"e{next(ids)}"
+        for prop, values in record.properties.items():
+            if proxy.schema.get(prop) is not None:
+                proxy.add(prop, list(values), quiet=True)
+        return proxy
+
+    work = []
+    for schema, name in queries:
+        query = query_record(schema, {"name": [name]})
+        candidates = index.candidates(query, datasets=None, limit=30)
+        work.append((schema, name, query, candidates))
+    pairs = sum(len(c) for *_, c in work)
+    config = LogicV2.default_config()
+    for schema, name, _query, candidates in work[:10]:  # its one-time set-up is not its speed
+        warm = entity(query_record(schema, {"name": [name]}))
+        for candidate in candidates:
+            LogicV2.compare(warm, entity(candidate), config)
+    started = time.perf_counter()
+    for schema, name, _query, candidates in work:
+        proxy = entity(query_record(schema, {"name": [name]}))
+        for candidate in candidates:
+            LogicV2.compare(proxy, entity(candidate), config)
+    peer = len(work) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for schema, name, _query, candidates in work:
+        query = query_record(schema, {"name": [name]})
+        for candidate in candidates:
+            score(query, candidate)
+    ours = len(work) / (time.perf_counter() - started)
+    return peer, ours, pairs
+
+
+def match_latency(url: str, tmp: Path, queries: list[tuple[str, str]]) -> tuple[float, float]:
+    settings = Settings(_env_file=None, database_url=url, data_dir=tmp / "var")  # type: ignore[call-arg]
+    engine = create_engine(url)
+    factory = make_sessionmaker(engine)
+    with transaction(factory) as session:
+        account = apitokens.create_service_account(session, "benchmark", "benchmark")
+        _, secret = apitokens.issue_token(
+            session,
+            settings,
+            scopes=["screening:read"],
+            expires_days=1,
+            actor="benchmark",
+            now=datetime.now(UTC),
+            service_account=account,
+        )
+    listener = socket.socket()
+    # Accepted connections inherit this; without it each response waits ~40 ms on delayed ACK.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(create_app(settings, factory), log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    timings = []
+    headers = {"Authorization": f"Bearer {secret}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as client:
+        for number, (schema, name) in enumerate(queries):
+            body = {"queries": {"q": {"schema": schema, "properties": {"name": [name]}}}}
+            started = time.perf_counter()
+            response = client.post("/match/default", json=body)
+            elapsed = time.perf_counter() - started
+            if response.status_code != 200:
+                raise SystemExit(f"POST /match answered {response.status_code}: {response.text}")
+            if number >= 20:  # the first requests build the index and warm caches
+                timings.append(elapsed * 1000)
+    server.should_exit = True
+    thread.join()
+    engine.dispose()
+    quantiles = statistics.quantiles(timings, n=100)
+    return quantiles[49], quantiles[94]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queries", type=int, default=3000)
+    parser.add_argument("--peer-queries", type=int, default=300)
+    parser.add_argument("--http-queries", type=int, default=520)
+    parser.add_argument("--seed", type=int, default=20261128)
+    args = parser.parse_args()
+    global _INDEX
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
+        url = f"sqlite:///{tmp / 'bench.db'}"
+        started = time.perf_counter()
+        load_registry(url)
+        print(f"bundled registry loaded in {time.perf_counter() - started:.1f} s")
+        with transaction(make_sessionmaker(create_engine(url))) as session:
+            started = time.perf_counter()
+            _INDEX = IndexCache().get(session)
+        print(f"index of {len(_INDEX):,} entities built in {time.perf_counter() - started:.1f} s")
+        queries = make_queries(_INDEX, args.queries, args.seed)
+        batch_rate(queries[:200], 1)  # warm the caches the way a long batch does
+        one = batch_rate(queries, 1)
+        two = batch_rate(queries, 2)
+        peer, ours, pairs = peer_rate(_INDEX, queries[: args.peer_queries])
+        p50, p95 = match_latency(url, tmp, queries[: args.http_queries])
+    print()
+    print("| measure | Dignity | logic-v2 | ratio |")
+    print("|---|---:|---:|---:|")
+    print(f"| batch, 1 process, queries/s | {one:,.0f} | | |")
+    print(f"| batch, 2 processes, queries/s | {two:,.0f} | | |")
+    print(
+        f"| scoring the same {pairs:,} candidates of {args.peer_queries} queries, 1 core, "
+        f"queries/s | {ours:,.0f} | {peer:,.1f} | {ours / peer:,.0f}x |"
+    )
+    print(f"| POST /match, one query, p50 ms | {p50:.1f} | | |")
+    print(f"| POST /match, one query, p95 ms | {p95:.1f} | | |")
+
+
+if __name__ == "__main__":
+    main()
