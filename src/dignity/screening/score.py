@@ -63,7 +63,7 @@ class Scored:
 
 
 # Token pairs recur from query to query (common given names, the same aliases): remember them.
-_SEEN: dict[tuple[str, str, bool, bool, bool, bool, bool], float] = {}
+_SEEN: dict[tuple[Token, Token, bool], float] = {}
 _SEEN_MAX = 1_000_000
 
 
@@ -71,7 +71,7 @@ def token_similarity(a: Token, b: Token, person: bool) -> float:
     """How alike two tokens are, from 0 (different) to 1 (the same)."""
     if a.text == b.text:
         return 1.0
-    key = (a.text, b.text, a.abjad, b.abjad, a.korean, b.korean, person)
+    key = (a, b, person)
     found = _SEEN.get(key)
     if found is None:
         if len(_SEEN) >= _SEEN_MAX:

@@ -37,7 +37,7 @@ from dignity.screening.score import (
 DEFAULT_DATASET = "default"  # every list, as yente's default collection
 DEFAULT_LIMIT = 5
 # Candidates scored per query, at least: retrieval is cheap, a missed candidate is not.
-MIN_CANDIDATES = 30
+MIN_CANDIDATES = 20
 
 
 @dataclass(frozen=True)

@@ -84,9 +84,13 @@ _REPEATS = re.compile(r"(.)\1+")
 _INNER_MARKS = re.compile(r"['`\u2018\u2019\u02bb\u02bc\u02be\u02bf]")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Token:
-    """One part of a name in the forms it is compared in."""
+    """One part of a name in the forms it is compared in.
+
+    Tokens are made once per distinct text (`make_token` remembers them) and compare by identity,
+    so that the matcher's memory of token pairs hashes them cheaply.
+    """
 
     text: str  # lower-case ASCII
     phonetic: str  # metaphone of the ASCII form ("" for numbers and one-letter parts)
