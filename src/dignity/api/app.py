@@ -37,6 +37,7 @@ from dignity.security.crypto import load_keyring
 from dignity.settings import Settings, get_settings
 from dignity.store import create_engine, make_sessionmaker
 from dignity.web import account, admin, manual, pages, registry
+from dignity.web import screening as screening_web
 from dignity.web.templating import STATIC_DIR, SWAGGER_DIR, render_error
 
 log = logging.getLogger("dignity.api")
@@ -155,4 +156,5 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(registry.router)
     app.include_router(manual.router)
+    app.include_router(screening_web.router)
     return app

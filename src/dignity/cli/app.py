@@ -14,7 +14,7 @@ import uvicorn
 from typer.core import TyperGroup
 
 from dignity import __version__
-from dignity.cli import audit, db, manual, sources, tokens, users
+from dignity.cli import audit, db, manual, screen, sources, tokens, users
 from dignity.cli.context import err_console, state
 from dignity.exc import DignityError
 
@@ -46,6 +46,7 @@ app.add_typer(sources.app, name="sources")
 sources.app.add_typer(manual.app, name="manual")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(screen.app, name="screen")
 
 
 def _print_version(value: bool) -> None:

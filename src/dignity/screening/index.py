@@ -96,7 +96,9 @@ class MemoryIndex:
     ) -> list[Record]:
         """Up to `limit` records sharing the most (and rarest) keys with the query."""
         weights: dict[int, float] = defaultdict(float)
-        for key in record_keys(query):
+        # Sorted, so that sums (and so ties) come out the same in every process: a screening
+        # must be reproducible from its record, and Python's string hashing differs per process.
+        for key in sorted(record_keys(query)):
             found = self._postings.get(key)
             if found is None:
                 continue
@@ -117,5 +119,6 @@ class MemoryIndex:
         return chosen
 
 
-def _by_weight(item: tuple[int, float]) -> float:
-    return item[1]
+def _by_weight(item: tuple[int, float]) -> tuple[float, int]:
+    """Heaviest first; among equals, the record indexed first (a stable order)."""
+    return item[1], -item[0]

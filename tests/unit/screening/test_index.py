@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from dignity.screening.index import MemoryIndex
 from dignity.screening.records import Record, make_record, query_record
 
@@ -54,3 +58,30 @@ def test_an_identifier_alone_finds_the_vessel() -> None:
     assert len(index) == 6
     assert index.get("ofac-3") is not None
     assert index.get("nobody") is None
+
+
+TIES = """
+from dignity.screening.index import MemoryIndex
+from dignity.screening.records import make_record, query_record
+records = [
+    make_record(f"r{n}", "Person", {"name": [f"Ali Hassan {word}"]})
+    for n, word in enumerate(["Omar", "Karim", "Samir", "Nabil", "Tarek", "Walid", "Hadi", "Ziad"])
+]
+query = query_record("Person", {"name": ["Ali Hassan Mahmoud Youssef"]})
+print(",".join(r.id for r in MemoryIndex(records).candidates(query, datasets=None, limit=3)))
+"""
+
+
+def test_ties_rank_the_same_in_every_process() -> None:
+    """String hashing differs per process; the candidates of a query must not."""
+    answers = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", TIES],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        answers.add(done.stdout.strip())
+    assert answers == {"r0,r1,r2"}
