@@ -6,11 +6,13 @@ import getpass
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import httpx
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from dignity.settings import Settings, get_settings
+from dignity.sources.fetch import new_client
 from dignity.store import create_engine, make_sessionmaker
 
 # soft_wrap: never break a line to fit the terminal, so paths and messages stay whole for scripts.
@@ -27,6 +29,8 @@ def count(n: int, one: str, many: str) -> str:
 class CliState:
     debug: bool = False
     settings_override: Settings | None = field(default=None, repr=False)
+    # How downloads reach the publishers: None is the network; tests give an httpx.MockTransport.
+    http_transport: httpx.BaseTransport | None = field(default=None, repr=False)
 
     @cached_property
     def settings(self) -> Settings:
@@ -40,13 +44,21 @@ class CliState:
     def sessionmaker(self) -> sessionmaker[Session]:
         return make_sessionmaker(self.engine)
 
-    def configure(self, settings: Settings | None) -> None:
-        """Use `settings` (None: the environment's) from now on, closing any open store."""
+    def http_client(self) -> httpx.Client:
+        """A client for the publishers' sites, over `http_transport`."""
+        return new_client(transport=self.http_transport)
+
+    def configure(
+        self, settings: Settings | None, *, http_transport: httpx.BaseTransport | None = None
+    ) -> None:
+        """Use `settings` (None: the environment's) and `http_transport` (None: the network)
+        from now on, closing any open store."""
         if "engine" in self.__dict__:
             self.engine.dispose()
         for name in ("settings", "engine", "sessionmaker"):
             self.__dict__.pop(name, None)
         self.settings_override = settings
+        self.http_transport = http_transport
         self.debug = False
 
 

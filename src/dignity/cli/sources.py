@@ -7,14 +7,24 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from dignity.cli.context import console, count, operator, state
-from dignity.exc import InvalidInput
+from dignity.cli.context import console, count, err_console, operator, state
+from dignity.exc import DignityError
 from dignity.registry import services as registry
+from dignity.registry.models import SourceList
+from dignity.sources import fetch
 from dignity.sources.bundled import bundled_files
-from dignity.sources.fetch import DOWNLOADS, download, new_client
 from dignity.sources.formats.ftm import write_entities
 from dignity.sources.services import FORMATS, ListFile, open_list
 from dignity.store.session import transaction
@@ -22,6 +32,7 @@ from dignity.store.session import transaction
 app = typer.Typer(help="Import and inspect official sanctions lists.", no_args_is_help=True)
 
 FORMAT_HELP = "List format: " + ", ".join(FORMATS) + "."
+MIB = 1024 * 1024
 
 
 def _import(list_file: ListFile, source_url: str = "") -> registry.ImportResult:
@@ -137,25 +148,103 @@ def export_command(
 
 @app.command("update")
 def update_command(
-    format_name: Annotated[
-        str | None,
-        typer.Argument(help="Format of the list to update (default: every downloadable list)."),
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="LIST",
+            help="Lists to update, by list name (un_sc_consolidated) or format (un-xml); "
+            "default: every list Dignity can download.",
+            show_default=False,
+        ),
     ] = None,
+    max_size: Annotated[
+        int,
+        typer.Option("--max-size", min=1, help="Refuse a file over this many MiB."),
+    ] = fetch.MAX_BYTES // MIB,
 ) -> None:
-    """Download current lists from the publishers and import those whose content changed."""
-    chosen = [DOWNLOADS[format_name]] if format_name else list(DOWNLOADS.values())
-    if format_name and format_name not in DOWNLOADS:
-        raise InvalidInput(
-            f"no official download for {format_name!r}; known: {', '.join(DOWNLOADS)}"
-        )
-    with new_client() as client:
+    """Download lists from their publishers and import those whose content changed.
+
+    A list that fails is left as it was and reported; the others carry on (exit status 1).
+    """
+    chosen = fetch.find_downloads(names or [])
+    failures = 0
+    with state.http_client() as client:
         for source in chosen:
-            with tempfile.TemporaryDirectory(prefix="dignity-download-") as tmp:
-                console.print(f"downloading {source.format} from {source.files[0][1]}")
-                path = download(client, source, Path(tmp))
-                result = _import(open_list(path, source.format), source_url=source.files[0][1])
-            state_word = f"version {result.version.seq}" if result.version else "unchanged"
-            console.print(f"{result.list_id}: {state_word}")
+            try:
+                console.print(_update(client, source, max_size * MIB), markup=False)
+            except DignityError as error:
+                if state.debug:
+                    raise
+                failures += 1
+                err_console.print(f"error: {source.list_name}: {error}", markup=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _update(client: httpx.Client, source: fetch.Download, max_bytes: int) -> str:
+    """Download `source` into a temporary folder and import it; returns the line to print."""
+    with tempfile.TemporaryDirectory(prefix="dignity-download-") as tmp:
+        # A set is saved in a folder named after its format: the version's source name.
+        folder = Path(tmp) / source.format
+        with _download_progress() as progress:
+            path = fetch.download(
+                client, source, folder, max_bytes=max_bytes, progress=_show_bytes(progress)
+            )
+        try:
+            result = _import_download(open_list(path, source.format), source.url)
+        except DignityError as error:
+            raise DignityError(fetch.public_text(str(error), source, folder)) from error
+    if result.version is None:
+        return f"{result.list_id}: unchanged since the last version; nothing added"
+    version = result.version
+    return (
+        f"{result.list_id} version {version.seq}: {count(version.targets, 'target', 'targets')}, "
+        f"{count(version.entities, 'entity', 'entities')}, "
+        f"{count(version.statements, 'statement', 'statements')}"
+    )
+
+
+def _import_download(list_file: ListFile, url: str) -> registry.ImportResult:
+    """`_import`, recording `url` on the list in the same transaction (also on a list that was
+    first imported from a local file, which `import_list` leaves as it was)."""
+    with _progress() as progress, transaction(state.sessionmaker) as session:
+        task = progress.add_task(f"importing {list_file.list_name}", total=None)
+
+        def advance(done: int) -> None:
+            progress.update(task, completed=done)
+
+        result = registry.import_list(
+            session, list_file, actor=operator(), progress=advance, source_url=url
+        )
+        listing = session.get(SourceList, result.list_id)
+        if listing is not None and listing.source_url != url:
+            listing.source_url = url
+        return result
+
+
+def _download_progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,  # a transient bar still leaves a blank line in a file
+    )
+
+
+def _show_bytes(progress: Progress) -> fetch.Progress:
+    """A `fetch.Progress` that keeps one bar per file in `progress`."""
+    tasks: dict[str, TaskID] = {}
+
+    def show(file_name: str, received: int, total: int | None) -> None:
+        if file_name not in tasks:
+            tasks[file_name] = progress.add_task(f"downloading {file_name}", total=total)
+        progress.update(tasks[file_name], completed=received, total=total)
+
+    return show
 
 
 @app.command("bundled")
