@@ -106,6 +106,8 @@ def import_list(
         )
         session.add(source)
         session.flush()
+    elif source_url and source.source_url != source_url:
+        source.source_url = source_url  # the publisher moved the file, or it was local until now
     if source.manual != (list_file.format == MANUAL_FORMAT):
         kind = "kept by hand" if source.manual else f"imported from {source.format} files"
         raise InvalidInput(
