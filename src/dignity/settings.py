@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     bundled_dir: Path = Path("data/bundled")
     # A list whose latest version is older than this many days is shown with a staleness warning.
     list_stale_days: int = Field(default=7, ge=1)
+    # Largest file the batch screening page accepts, in megabytes (refused while it is uploaded).
+    screening_upload_max_mb: int = Field(default=20, ge=1, le=1024)
+    # Most rows a file screened on the batch screening page may have (the CLI has no cap).
+    screening_batch_max_rows: int = Field(default=50_000, ge=1)
+    # Minutes the results of a batch screening stay on the server when nobody downloads them.
+    screening_batch_expiry_minutes: int = Field(default=60, ge=1, le=1440)
     # Address `dignity serve` binds to; keep it on loopback unless a reverse proxy terminates TLS.
     host: str = "127.0.0.1"
     # Port `dignity serve` listens on.

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pyotp
+import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -16,9 +18,12 @@ from sqlalchemy.orm import Session
 from dignity.api.auth import SESSION_COOKIE
 from dignity.security import accounts, passwords
 from dignity.security.crypto import Keyring
+from dignity.security.models import User
 from dignity.security.permissions import Role
 
 PASSWORD = "correct horse battery staple, but longer"
+# A hash with the current Argon2id parameters (RFC 9106, low memory).
+CURRENT_HASH = re.compile(r"^\$argon2id\$v=19\$m=65536,t=3,p=4\$")
 
 
 @dataclass
@@ -32,6 +37,13 @@ class Account:
         """The TOTP code of this account at `at` (default now)."""
         assert self.totp_secret is not None
         return pyotp.TOTP(self.totp_secret).at(at or datetime.now(UTC))
+
+
+def wrong_code(account: Account, at: datetime | None = None) -> str:
+    """A well-formed code that is not valid for `account` around `at` (default now)."""
+    at = at or datetime.now(UTC)
+    valid = {account.code(at + timedelta(seconds=30 * n)) for n in (-1, 0, 1)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
 
 
 def make_account(
@@ -85,6 +97,28 @@ def sign_in(client: TestClient, account: Account, code: str | None = None) -> st
     return csrf_from(client.get("/account").text)
 
 
+class VerifySpy:
+    """Stands in for `passwords.hasher`, counting Argon2 verifications."""
+
+    def __init__(self, real: PasswordHasher) -> None:
+        self.real = real
+        self.verified = 0
+
+    def verify(self, hash: str, password: str) -> bool:
+        self.verified += 1
+        return self.real.verify(hash, password)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+
+def spy_on_verification(monkeypatch: pytest.MonkeyPatch) -> VerifySpy:
+    """Count the Argon2 verifications from here to the end of the test."""
+    spy = VerifySpy(passwords.hasher)
+    monkeypatch.setattr(passwords, "hasher", spy)
+    return spy
+
+
 @functools.cache
 def _password_hash() -> str:
     """One real Argon2id hash of `PASSWORD`, computed once per test process."""
@@ -115,6 +149,16 @@ def quick_account(
         accounts.confirm_mfa(session, user, keyring, earlier, now, None)
     session.commit()
     return Account(user.id, user.username, PASSWORD, secret)
+
+
+def disabled_account(session: Session, keyring: Keyring, username: str) -> Account:
+    """A `quick_account` that an administrator has then disabled."""
+    account = quick_account(session, keyring, username)
+    user = session.get(User, account.id)
+    assert user is not None
+    accounts.set_disabled(session, user, True, "test", datetime.now(UTC))
+    session.commit()
+    return account
 
 
 def browser(app: FastAPI, token: str | None = None) -> TestClient:

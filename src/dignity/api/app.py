@@ -36,7 +36,7 @@ from dignity.screening.services import IndexCache
 from dignity.security.crypto import load_keyring
 from dignity.settings import Settings, get_settings
 from dignity.store import create_engine, make_sessionmaker
-from dignity.web import account, admin, manual, pages, registry
+from dignity.web import account, admin, manual, pages, registry, screening_batch
 from dignity.web import screening as screening_web
 from dignity.web.templating import STATIC_DIR, SWAGGER_DIR, render_error
 
@@ -157,4 +157,5 @@ def create_app(
     app.include_router(registry.router)
     app.include_router(manual.router)
     app.include_router(screening_web.router)
+    app.include_router(screening_batch.router)
     return app

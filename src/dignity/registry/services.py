@@ -272,15 +272,19 @@ def delta(session: Session, list_id: str, old: int, new: int) -> Delta:
     ids = list(touched)
     present: dict[str, set[int]] = {entity_id: set() for entity_id in ids}
     captions: dict[str, str] = {}
+    # The list is tested inside the aggregates, not in WHERE: given `list_id = ?` SQLite looks
+    # the rows up by the (list_id, stmt_id) index, reading the whole list once per chunk (minutes
+    # for two OFAC releases); by entity_id alone it reads only the chunk's rows.
+    in_list = Statement.list_id == list_id
     for chunk_start in range(0, len(ids), 900):
         chunk = ids[chunk_start : chunk_start + 900]
         for entity_id, in_old, in_new in session.execute(
             select(
                 Statement.entity_id,
-                func.max(case((_alive(old), 1), else_=0)),
-                func.max(case((_alive(new), 1), else_=0)),
+                func.max(case((and_(in_list, _alive(old)), 1), else_=0)),
+                func.max(case((and_(in_list, _alive(new)), 1), else_=0)),
             )
-            .where(Statement.list_id == list_id, Statement.entity_id.in_(chunk))
+            .where(Statement.entity_id.in_(chunk))
             .group_by(Statement.entity_id)
         ).all():
             if in_old:
@@ -288,15 +292,12 @@ def delta(session: Session, list_id: str, old: int, new: int) -> Delta:
             if in_new:
                 present[entity_id].add(new)
         for entity_id, name in session.execute(
-            select(Statement.entity_id, func.min(Statement.value))
-            .where(
-                Statement.list_id == list_id,
-                Statement.entity_id.in_(chunk),
-                Statement.prop == "name",
-            )
+            select(Statement.entity_id, func.min(case((in_list, Statement.value))))
+            .where(Statement.entity_id.in_(chunk), Statement.prop == "name")
             .group_by(Statement.entity_id)
         ).all():
-            captions[entity_id] = name
+            if name is not None:
+                captions[entity_id] = name
     added, removed, changed = [], [], []
     for entity_id, change in touched.items():
         change.caption = captions.get(entity_id, entity_id)

@@ -7,33 +7,33 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import time_machine
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from dignity.api.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
-from dignity.security import accounts, passwords, sessions
+from dignity.security import accounts, sessions
 from dignity.security.crypto import Keyring
 from dignity.security.models import User
 from dignity.security.permissions import Role
 from dignity.settings import Settings
-from factories.security import PASSWORD, Account, csrf_from, quick_account
+from factories.security import (
+    PASSWORD,
+    csrf_from,
+    disabled_account,
+    quick_account,
+    spy_on_verification,
+    wrong_code,
+)
 
 START = datetime(2025, 6, 2, 9, 0, 10, tzinfo=UTC)
 TOKEN = re.compile(r"^dgt_[A-Za-z0-9_-]{43}$")
-
-
-def wrong_code(account: Account) -> str:
-    now = datetime.now(UTC)
-    valid = {account.code(now + timedelta(seconds=30 * n)) for n in (-1, 0, 1)}
-    return next(c for c in ("000000", "111111", "222222") if c not in valid)
 
 
 def ask(client: TestClient, username: str, password: str, otp: str | None) -> httpx.Response:
@@ -45,21 +45,6 @@ def ask(client: TestClient, username: str, password: str, otp: str | None) -> ht
 
 def me(client: TestClient, token: str) -> httpx.Response:
     return client.get("/api/me", headers={"authorization": f"Bearer {token}"})
-
-
-class VerifySpy:
-    """Stands in for `passwords.hasher`, counting Argon2 verifications."""
-
-    def __init__(self, real: PasswordHasher) -> None:
-        self.real = real
-        self.verified = 0
-
-    def verify(self, hash: str, password: str) -> bool:
-        self.verified += 1
-        return self.real.verify(hash, password)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.real, name)
 
 
 def test_a_token_needs_the_password_and_a_current_code(
@@ -105,13 +90,8 @@ def test_token_failures_look_the_same_and_cost_one_verification(
     client: TestClient, session: Session, keyring: Keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account = quick_account(session, keyring, "api-same")
-    disabled = quick_account(session, keyring, "api-disabled")
-    user = session.get(User, disabled.id)
-    assert user is not None
-    accounts.set_disabled(session, user, True, "test", datetime.now(UTC))
-    session.commit()
-    spy = VerifySpy(passwords.hasher)
-    monkeypatch.setattr(passwords, "hasher", spy)
+    disabled = disabled_account(session, keyring, "api-disabled")
+    spy = spy_on_verification(monkeypatch)
     cases = {
         "unknown account": ("nobody-at-all", PASSWORD, account.code()),
         "wrong password": ("api-same", "not " + PASSWORD, account.code()),

@@ -33,19 +33,19 @@ from dignity.security.crypto import Keyring
 from dignity.security.models import User, WebSession
 from dignity.security.permissions import Role
 from dignity.settings import Settings
-from factories.security import PASSWORD, Account, csrf_from, quick_account
+from factories.security import (
+    CURRENT_HASH,
+    PASSWORD,
+    csrf_from,
+    disabled_account,
+    quick_account,
+    spy_on_verification,
+    wrong_code,
+)
 
 HTML = {"accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
-CURRENT_HASH = re.compile(r"^\$argon2id\$v=19\$m=65536,t=3,p=4\$")
 NEW_PASSWORD = "a lantern in the archive, lit at noon"
 START = datetime(2025, 6, 2, 9, 0, 10, tzinfo=UTC)
-
-
-def wrong_code(account: Account, at: datetime | None = None) -> str:
-    """A well-formed code that is not valid for `account` around `at` (default now)."""
-    at = at or datetime.now(UTC)
-    valid = {account.code(at + timedelta(seconds=30 * n)) for n in (-1, 0, 1)}
-    return next(c for c in ("000000", "111111", "222222", "333333") if c not in valid)
 
 
 def login(
@@ -78,21 +78,6 @@ def form_token(html: str, action: str) -> str:
     field = re.search(r'name="csrf_token" value="([^"]*)"', form.group(0))
     assert field, f"the form for {action} has no CSRF field"
     return field.group(1)
-
-
-class VerifySpy:
-    """Stands in for `passwords.hasher`, counting Argon2 verifications."""
-
-    def __init__(self, real: PasswordHasher) -> None:
-        self.real = real
-        self.verified = 0
-
-    def verify(self, hash: str, password: str) -> bool:
-        self.verified += 1
-        return self.real.verify(hash, password)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.real, name)
 
 
 # Item 10 ----------------------------------------------------------------------------------------
@@ -198,13 +183,8 @@ def test_every_failure_looks_the_same_and_costs_one_verification(
     client: TestClient, session: Session, keyring: Keyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account = quick_account(session, keyring, "same-failure")
-    disabled = quick_account(session, keyring, "disabled-one")
-    user = session.get(User, disabled.id)
-    assert user is not None
-    accounts.set_disabled(session, user, True, "test", datetime.now(UTC))
-    session.commit()
-    spy = VerifySpy(passwords.hasher)
-    monkeypatch.setattr(passwords, "hasher", spy)
+    disabled = disabled_account(session, keyring, "disabled-one")
+    spy = spy_on_verification(monkeypatch)
     arabic_digits = "".join(chr(0x0660 + int(d)) for d in account.code())
     cases = {
         "unknown account": ("no-such-person", PASSWORD, account.code()),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import re
 import socket
 import unicodedata
 
@@ -12,39 +11,24 @@ from argon2 import PasswordHasher
 
 from dignity.exc import InvalidInput
 from dignity.security import passwords
+from factories.security import CURRENT_HASH, spy_on_verification
 
-CURRENT = re.compile(r"^\$argon2id\$v=19\$m=65536,t=3,p=4\$")
 # Listed in the shipped common-password file, and long enough that only the list can refuse it.
 COMMON = "1q2w3e4r5t6y7u8i9o0p"
 # Not in the list; any length is cut from it.
 PHRASE = "marigolds under the old bridge at dawn, twice " * 4
 
 
-class VerifySpy:
-    """Stands in for `passwords.hasher`, counting verifications."""
-
-    def __init__(self, real: PasswordHasher) -> None:
-        self.real = real
-        self.verified = 0
-
-    def verify(self, hash: str, password: str) -> bool:
-        self.verified += 1
-        return self.real.verify(hash, password)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.real, name)
-
-
 def test_hashes_are_argon2id_with_rfc_9106_low_memory_parameters() -> None:
     stored = passwords.hash_password(PHRASE[:20])
-    assert CURRENT.match(stored), stored
+    assert CURRENT_HASH.match(stored), stored
     assert not passwords.needs_rehash(stored)
     assert passwords.verify_password(stored, PHRASE[:20])
 
 
 def test_weaker_hashes_are_due_for_rehashing() -> None:
     legacy = PasswordHasher(memory_cost=8192, time_cost=1, parallelism=1).hash(PHRASE[:20])
-    assert not CURRENT.match(legacy)
+    assert not CURRENT_HASH.match(legacy)
     assert passwords.verify_password(legacy, PHRASE[:20])
     assert passwords.needs_rehash(legacy)
 
@@ -117,8 +101,7 @@ def test_long_passwords_are_not_truncated() -> None:
 
 
 def test_an_unknown_account_costs_one_verification(monkeypatch: pytest.MonkeyPatch) -> None:
-    spy = VerifySpy(passwords.hasher)
-    monkeypatch.setattr(passwords, "hasher", spy)
+    spy = spy_on_verification(monkeypatch)
     assert passwords.verify_password(None, PHRASE[:20]) is False
     assert spy.verified == 1
     # The dummy hash is verified against, but its own password signs no one in.

@@ -13,26 +13,20 @@ from pathlib import Path
 import pytest
 from followthemoney import StatementEntity
 
-from dignity.exc import InvalidInput
-from dignity.sources.entities import list_dataset
-from dignity.sources.formats import get_reader
 from dignity.sources.report import ImportReport
 from dignity.vocab.programs import vocabulary
+from factories.sources import FIXTURES, Read, hostile_xml, read_by_id, read_list, refusal, write
 
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures/sources/uk-sanctions-list-schema.xml"
+FIXTURE = FIXTURES / "uk-sanctions-list-schema.xml"
 
 
 def read(path: Path) -> tuple[ImportReport, list[StatementEntity]]:
-    reader = get_reader("uk-xml")
-    report = ImportReport("uk-xml", str(path))
-    entities = list(reader.read(path, report, list_dataset(reader.DEFAULT_LIST)))
-    return report, entities
+    return read_list("uk-xml", path)
 
 
 @pytest.fixture(scope="module")
-def fixture() -> tuple[ImportReport, dict[str, StatementEntity]]:
-    report, entities = read(FIXTURE)
-    return report, {entity.id: entity for entity in entities if entity.id}
+def fixture() -> Read:
+    return read_by_id("uk-xml", FIXTURE)
 
 
 def sanction_of(entities: dict[str, StatementEntity], entity_id: str) -> StatementEntity:
@@ -180,12 +174,6 @@ DESIGNATION = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-def write(tmp_path: Path, text: str, name: str = "list.xml") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize(
     ("unique", "name_type", "dob", "location", "field"),
     [
@@ -207,50 +195,30 @@ def test_recoverable_problems_are_warnings(tmp_path, unique, name_type, dob, loc
 
 # --- hostile and broken inputs are refused ------------------------------------------------------
 
-BILLION_LAUGHS = """<?xml version="1.0"?>
-<!DOCTYPE Designations [
-  <!ENTITY lol "lol">
-  <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-  <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
-  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
-]>
-<Designations><Designation><UniqueID>&lol3;</UniqueID></Designation></Designations>
-"""
-EXTERNAL_ENTITY = """<?xml version="1.0"?>
-<!DOCTYPE Designations [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-<Designations><Designation><UniqueID>&xxe;</UniqueID></Designation></Designations>
-"""
-PADDED_DOCTYPE = (
-    '<?xml version="1.0"?><!--' + "x" * 70_000 + '-->\n<!DOCTYPE Designations [<!ENTITY e "e">]>\n'
-    "<Designations><Designation><UniqueID>&e;</UniqueID></Designation></Designations>\n"
-)
+HOSTILE = hostile_xml("Designations", "<Designation><UniqueID>{}</UniqueID></Designation>")
 
 
 @pytest.mark.parametrize(
     ("text", "encoding", "line"),
     [
-        (BILLION_LAUGHS, "utf-8", 2),
-        (EXTERNAL_ENTITY, "utf-8", 2),
-        (PADDED_DOCTYPE, "utf-8", 2),
-        (EXTERNAL_ENTITY.replace('"1.0"', '"1.0" encoding="utf-16"'), "utf-16", 2),
+        (HOSTILE["laughs"], "utf-8", 2),
+        (HOSTILE["xxe"], "utf-8", 2),
+        (HOSTILE["padded"], "utf-8", 2),
+        (HOSTILE["xxe"].replace('"1.0"', '"1.0" encoding="utf-16"'), "utf-16", 2),
     ],
     ids=["laughs", "xxe", "padded-past-64k", "utf-16"],
 )
 def test_doctype_and_entities_are_refused(tmp_path, text, encoding, line):
     path = tmp_path / "list.xml"
     path.write_text(text, encoding=encoding)
-    with pytest.raises(InvalidInput) as excinfo:
-        read(path)
-    (error,) = excinfo.value.errors
+    (error,) = refusal("uk-xml", path)
     assert (error.location, error.field) == (f"{path}:{line}", "DOCTYPE")
 
 
 def test_truncated_file_is_refused_naming_file_and_line(tmp_path):
     text = FIXTURE.read_text(encoding="utf-8")
     path = write(tmp_path, text[: text.index("<ShipDetails>") + 40])
-    with pytest.raises(InvalidInput) as excinfo:
-        read(path)
-    (error,) = excinfo.value.errors
+    (error,) = refusal("uk-xml", path)
     assert error.field == "xml"
     file, line = error.location.rsplit(":", 1)
     assert file == str(path)
@@ -261,7 +229,5 @@ def test_a_file_without_designations_is_refused(tmp_path):
     path = write(
         tmp_path, "<?xml version='1.0'?><CONSOLIDATED_LIST><INDIVIDUALS/></CONSOLIDATED_LIST>"
     )
-    with pytest.raises(InvalidInput) as excinfo:
-        read(path)
-    (error,) = excinfo.value.errors
+    (error,) = refusal("uk-xml", path)
     assert (error.location, error.field) == (str(path), "Designation")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime
 import re
+import warnings
 import zipfile
+import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +81,25 @@ KNOWN = {
 LISTING_COLUMNS = tuple(sorted(KNOWN - {REFERENCE, NAME, TYPE, NAME_TYPE, STRENGTH}))
 SCHEMA_BY_TYPE = {"individual": "Person", "entity": "Organization", "vessel": "Vessel"}
 _REFERENCE = re.compile(r"(\d+)\s*([A-Za-z]*)")
+# A workbook whose parts would expand beyond these is refused before it is read (a zip bomb):
+# DFAT's sheet is 8 MB, 8.6 times its compressed size (2026-02).
+MAX_PART_BYTES = 256 * 1024 * 1024
+MAX_WORKBOOK_BYTES = 512 * 1024 * 1024
+MAX_RATIO = 100  # expanded / compressed, for parts over 1 MiB
+# What openpyxl and zipfile let through from a damaged archive or sheet (zipfile raises
+# NotImplementedError for a compression method it does not know, openpyxl TypeError for an
+# attribute its classes do not take).
+_BROKEN = (
+    KeyError,
+    TypeError,
+    ValueError,
+    OSError,
+    SyntaxError,
+    EOFError,
+    NotImplementedError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
 
 
 @dataclass
@@ -93,7 +114,7 @@ class _Row:
 
 def read(path: Path, report: ImportReport, dataset: Dataset) -> Iterator[StatementEntity]:
     state = ReadState(path, report, dataset, PUBLISHER, "au", PUBLISHER_NAME, SOURCE_URL)
-    workbook = _open(path)
+    workbook = _open(path, report)
     rows = _rows(path, workbook)
     try:
         report.publisher_date = _workbook_date(workbook)
@@ -121,17 +142,43 @@ def read(path: Path, report: ImportReport, dataset: Dataset) -> Iterator[Stateme
         )
 
 
-def _open(path: Path) -> Workbook:
+def _open(path: Path, report: ImportReport) -> Workbook:
+    """The workbook, read-only; what openpyxl warns about while loading it (parts the reader
+    does not use, such as styles or defined names, that it cannot read) goes to the report."""
     if not openpyxl.xml.DEFUSEDXML:
         raise ConfigurationError("openpyxl is not using defusedxml; refusing to read XLSX files")
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+        _check_sizes(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        for warning in caught:
+            report.warn(str(path), "workbook", str(warning.message))
+        return workbook
     except (InvalidFileException, zipfile.BadZipFile) as error:
         problem = "not an XLSX workbook (not a ZIP archive of the expected kind)"
         raise InvalidInput(problem, [FieldError("workbook", str(error), str(path))]) from error
-    except (KeyError, ValueError, OSError, SyntaxError, EOFError, zipfile.LargeZipFile) as error:
+    except (*_BROKEN, zipfile.LargeZipFile) as error:
         problem = "not a readable XLSX workbook"
         raise InvalidInput(problem, [FieldError("workbook", str(error), str(path))]) from error
+
+
+def _check_sizes(path: Path) -> None:
+    """Refuse a workbook whose parts would expand past the limits, from the sizes the archive
+    declares (zipfile stops a part at its declared size and checks its CRC)."""
+    with zipfile.ZipFile(path) as archive:
+        parts = archive.infolist()
+    total = sum(part.file_size for part in parts)
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        big = part.file_size > 1024 * 1024 and ratio > MAX_RATIO
+        if part.file_size > MAX_PART_BYTES or big or total > MAX_WORKBOOK_BYTES:
+            message = (
+                f"{part.filename} would expand to {part.file_size:,} bytes from "
+                f"{part.compress_size:,} ({ratio:,.0f} times; the workbook to {total:,}): "
+                "refused as a possible zip bomb"
+            )
+            raise InvalidInput("workbook too large", [FieldError("workbook", message, str(path))])
 
 
 def _workbook_date(workbook: Workbook) -> str | None:
@@ -142,6 +189,8 @@ def _workbook_date(workbook: Workbook) -> str | None:
 
 def _rows(path: Path, workbook: Workbook) -> Generator[tuple[int, tuple[object, ...]], None, None]:
     """The sheet's rows with their line numbers; a broken sheet raises `InvalidInput`."""
+    if not workbook.sheetnames:
+        raise InvalidInput("the workbook has no sheet", [FieldError("sheet", "none", str(path))])
     sheet = workbook[SHEET] if SHEET in workbook.sheetnames else workbook.worksheets[0]
     iterator = sheet.iter_rows(values_only=True)
     line = 0
@@ -152,14 +201,7 @@ def _rows(path: Path, workbook: Workbook) -> Generator[tuple[int, tuple[object, 
                 values = next(iterator)
             except StopIteration:
                 return
-            except (
-                KeyError,
-                ValueError,
-                OSError,
-                SyntaxError,
-                EOFError,
-                zipfile.BadZipFile,
-            ) as error:
+            except _BROKEN as error:
                 raise InvalidInput(
                     "the workbook's sheet cannot be read",
                     [FieldError("sheet", str(error), f"{path}:{line}")],

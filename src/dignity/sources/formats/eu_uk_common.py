@@ -1,10 +1,7 @@
-"""Helpers the EU and UK readers share: building one listed target with checked property values,
-the Sanction entity of each regime, and the small parsers for dates, enumerations and document
-numbers that the publishers' free text needs.
-
-A value a property refuses (a country that is not a country, a date that is not a date) is never
-dropped silently: it becomes a warning naming the file, the line or record, and the field. A field
-the target's schema has no property for is counted in `report.unmapped`.
+"""Helpers the EU and UK readers share: the target being built (`dignity.sources.build`, with
+the EU and UK ways of tidying text and reading identifiers) with its documents and addresses, and
+the small parsers for dates, enumerations and document numbers that the publishers' free text
+needs.
 """
 
 from __future__ import annotations
@@ -12,145 +9,38 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from followthemoney import StatementEntity
-from followthemoney.dataset import Dataset
 from lxml import etree
 
 from dignity.exc import FieldError, InvalidInput
-from dignity.sources.entities import entity_id, make_entity
-from dignity.sources.report import ImportReport
-from dignity.vocab.programs import vocabulary
+from dignity.sources.build import ListBuilder, ListState
+
+
+def clean_text(value: object) -> str:
+    """Trim, collapse inner whitespace, and undo doubled quotes left by a double CSV export."""
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    while '""' in text:
+        text = text.replace('""', '"')
+    return text
 
 
 @dataclass
-class ReadState:
+class ReadState(ListState):
     """What one `read` call carries from record to record."""
 
-    path: Path
-    report: ImportReport
-    dataset: Dataset
-    publisher: str
-    prefix: str
-    publisher_name: str
-    unknown_programs: set[str] = field(default_factory=set)
     doctype_checked: bool = False
 
-    def at_line(self, line: int | str) -> str:
-        return f"{self.path}:{line}"
 
-    def at_record(self, record: str) -> str:
-        return f"{self.path} record {record}"
-
-
-@dataclass
-class Target:
+class Target(ListBuilder[ReadState]):
     """One listed target while it is built: its entity and the entities that hang off it."""
 
-    state: ReadState
-    key: str
-    entity: StatementEntity
-    location: str
-    children: dict[str, StatementEntity] = field(default_factory=dict)
-    warned: set[tuple[str, str]] = field(default_factory=set)
-    added: set[tuple[str | None, str, str, str | None]] = field(default_factory=set)
-
-    @classmethod
-    def start(cls, state: ReadState, key: str, schema: str, location: str) -> Target:
-        entity = make_entity(state.dataset, schema, entity_id(state.prefix, key))
-        entity.add("topics", "sanction")
-        return cls(state, key, entity, location)
-
-    def warn(self, field_name: str, message: str) -> None:
-        """Warn once per target for the same field and message (rows of one target repeat)."""
-        if (field_name, message) in self.warned:
-            return
-        self.warned.add((field_name, message))
-        self.state.report.warn(self.location, field_name, message)
-
-    def unmapped(self, field_name: str) -> None:
-        self.state.report.unmapped[field_name] += 1
-
-    def put(
-        self,
-        prop: str,
-        value: str | None,
-        field_name: str,
-        *,
-        lang: str | None = None,
-        entity: StatementEntity | None = None,
-    ) -> bool:
-        """Add `value` to `prop` of the target (or of `entity`) if the property takes it.
-
-        Empty values are skipped; a schema without the property counts the field as unmapped; a
-        value the property's type refuses becomes a warning. Returns whether the value was added.
-        """
-        target = self.entity if entity is None else entity
-        text = clean_text(value)
-        if not text:
-            return False
-        prop_obj = target.schema.get(prop)
-        if prop_obj is None:
-            self.unmapped(field_name)
-            return False
-        key = (target.id, prop, text, lang)
-        if key in self.added:  # the rows of one target repeat most values
-            return True
-        cleaned = prop_obj.type.clean(text, proxy=target)
-        if cleaned is None:
-            self.warn(field_name, f"{text!r} is not a valid {prop_obj.type.name}; value left out")
-            return False
-        original = text if cleaned != text else None
-        target.add(prop_obj, cleaned, cleaned=True, lang=lang, original_value=original)
-        self.added.add(key)
-        return True
-
-    def put_all(self, prop: str, values: Iterable[str], field_name: str) -> None:
-        for value in values:
-            self.put(prop, value, field_name)
-
-    def child(self, schema: str, *parts: str | int) -> StatementEntity:
-        """An entity that belongs to this target (address, document, sanction), made once."""
-        id_ = entity_id(self.state.prefix, self.key, *parts)
-        existing = self.children.get(id_)
-        if existing is not None:
-            return existing
-        entity = make_entity(self.state.dataset, schema, id_)
-        self.children[id_] = entity
-        return entity
-
-    def sanction(self, code: str | None, field_name: str) -> StatementEntity:
-        """The Sanction entity for one regime of this target; counts the programme once."""
-        code = clean_text(code)
-        sanction = self.child("Sanction", "sanction", code or "unknown")
-        if sanction.has("entity"):
-            return sanction
-        state = self.state
-        sanction.add("entity", self.entity.id)
-        sanction.add("publisher", state.publisher_name)
-        vocab = vocabulary()
-        sanction.add("authority", vocab.authority(state.publisher))
-        if not code:
-            self.warn(field_name, "no programme or regime given for this listing")
-            return sanction
-        state.report.programs[code] += 1
-        sanction.add("programId", code)
-        program = vocab.get(state.publisher, code)
-        if program is None:
-            sanction.add("program", code)
-            if code not in state.unknown_programs:
-                state.unknown_programs.add(code)
-                self.warn(
-                    field_name, f"programme {code!r} is not in the {state.publisher} vocabulary"
-                )
-        else:
-            sanction.add("program", program.title)
-        return sanction
-
-    def entities(self) -> list[StatementEntity]:
-        return [self.entity, *self.children.values()]
+    tidy = staticmethod(clean_text)
+    formats = False  # IMO and SWIFT numbers stay as the EU and UK publish them
 
     def document(
         self,
@@ -167,17 +57,12 @@ class Target:
     ) -> StatementEntity | None:
         """A Passport or Identification held by the target, and its number on the target."""
         number = clean_text(number)
-        if not number:
-            return None
-        if not self.entity.schema.is_a("LegalEntity"):
-            self.unmapped(field_name)
+        document = self.add_document(schema, number, field_name)
+        if document is None:
             return None
         prop = "passportNumber" if schema == "Passport" else "idNumber"
         if self.entity.schema.get(prop) is not None:
             self.put(prop, number, field_name)
-        document = self.child(schema, "document", number)
-        document.add("holder", self.entity.id)
-        self.put("number", number, field_name, entity=document)
         if summary and clean_text(summary) != number:
             self.put("summary", summary, field_name, entity=document)
         self.put("country", country, field_name, entity=document)
@@ -212,8 +97,7 @@ class Target:
         full = ", ".join(part for part in parts if part)
         if not full:
             return None
-        address = self.child("Address", "address", full)
-        self.put("full", full, field_name, entity=address)
+        address = self.add_address(full, full, field_name)
         if street:
             self.put("street", street[0], field_name, entity=address)
             self.put("street2", street[1] if len(street) > 1 else None, field_name, entity=address)
@@ -222,21 +106,8 @@ class Target:
         self.put("postalCode", postal_code, field_name, entity=address)
         self.put("postOfficeBox", po_box, field_name, entity=address)
         self.put("country", country, field_name, entity=address)
-        self.put("address", full, field_name)
         self.put("country", country, field_name)
-        if self.entity.schema.get("addressEntity") is not None:
-            self.entity.add("addressEntity", address.id)
         return address
-
-
-def clean_text(value: str | None) -> str:
-    """Trim, collapse inner whitespace, and undo doubled quotes left by a double CSV export."""
-    if value is None:
-        return ""
-    text = " ".join(str(value).split())
-    while '""' in text:
-        text = text.replace('""', '"')
-    return text
 
 
 _UK_DATE = re.compile(r"(\d{1,2}|dd|DD)/(\d{1,2}|mm|MM)/(\d{4})")

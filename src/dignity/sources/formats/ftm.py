@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from followthemoney import StatementEntity, model
 from followthemoney.dataset import Dataset
+from followthemoney.exc import InvalidData
 from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
 
@@ -36,6 +37,8 @@ TITLE = "FollowTheMoney entities (JSON lines)"
 # Keys read from each line; `caption` is derived from the properties and so not carried.
 CARRIED = {"id", "schema", "properties", "caption", "target"}
 TARGET_SCHEMATA = ("LegalEntity", "Vessel", "Airplane")
+# The registry's entity_id column; a longer id could not be stored.
+MAX_ID_LENGTH = 200
 _UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
@@ -104,6 +107,11 @@ def _entity(
     entity_id = data.get("id")
     if not isinstance(entity_id, str) or not entity_id.strip():
         raise _fatal("entity without an id", "id", "missing or not a string", location)
+    problem = _unstorable(entity_id)
+    if problem is None and len(entity_id.strip()) > MAX_ID_LENGTH:
+        problem = f"longer than {MAX_ID_LENGTH} characters"
+    if problem is not None:
+        raise _fatal("invalid entity id", "id", problem, location)
     schema = _schema(data, location)
     properties = data.get("properties", {})
     if not isinstance(properties, dict):
@@ -143,12 +151,32 @@ def _add(
         if not isinstance(value, str):
             report.warn(location, field, f"{value!r} is not a string; value left out")
             continue
-        cleaned = prop.type.clean_text(value, proxy=entity, format=prop.format)
+        problem = _unstorable(value)
+        if problem is not None:
+            report.warn(location, field, f"{value!r} {problem}; value left out")
+            continue
+        try:
+            cleaned = prop.type.clean_text(value, proxy=entity, format=prop.format)
+        except InvalidData as error:  # an entity that refers to itself
+            report.warn(location, field, f"{error}; value left out")
+            continue
         if cleaned is None:
             message = f"{value!r} is not a valid {prop.type.name}; value left out"
             report.warn(location, field, message)
             continue
         entity.unsafe_add(prop, cleaned, cleaned=True, original_value=value)
+
+
+def _unstorable(text: str) -> str | None:
+    """Why `text` cannot be stored as it is, if it cannot: JSON escapes can write a NUL
+    (`\\u0000`, which PostgreSQL's text refuses) or half of a surrogate pair (not UTF-8)."""
+    if "\x00" in text:
+        return "holds a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds an unpaired surrogate (not a character)"
+    return None
 
 
 def write_entities(entities: Iterable[EntityProxy], handle: IO[str]) -> int:

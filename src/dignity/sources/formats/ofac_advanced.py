@@ -7,7 +7,8 @@ DocumentedNames are built from name parts, in Latin and other scripts), its Feat
 place of birth, nationality, vessel and aircraft details, directives... under the same labels as
 the CSV remarks, see `ofac_features`) and its documents (IDRegDocuments, joined by IdentityID).
 SanctionsEntries (one per list the party is on) give the programs, listing dates, legal basis
-and measures; ProfileRelationships become Ownership, Directorship, Family... entities.
+and measures; ProfileRelationships become Ownership, Directorship, Family... entities (a
+"Linked To" relationship gets the id the CSV and SDN.XML readers give their `Linked To` remarks).
 
 The parties are streamed; the other sections are read first (`ofac_advanced_refs.collect`). Tags
 are matched by local name: the old `http://www.un.org/sanctions/1.0` namespace and the Sanctions
@@ -51,7 +52,7 @@ from dignity.sources.formats.ofac_common import (
 )
 from dignity.sources.formats.ofac_common import PUBLISHER as PUBLISHER
 from dignity.sources.formats.ofac_features import NATIONAL_ID, Fact, apply_feature, company_hint
-from dignity.sources.formats.ofac_remarks import apply_remarks, read_remarks
+from dignity.sources.formats.ofac_remarks import LINK_ROLE, apply_remarks, link_id, read_remarks
 from dignity.sources.report import ImportReport
 
 FORMAT = "ofac-advanced"
@@ -105,7 +106,7 @@ def read(path: Path, report: ImportReport, dataset: Dataset) -> Iterator[Stateme
     state = ReadState(report, dataset, url)
     joins = collect(path)
     report.publisher_date = joins.issued
-    related: dict[str, tuple[str, str]] = {}  # profile id -> (schema, entity id), linked ones
+    related: dict[str, tuple[str, str]] = {}  # profile id -> (schema, OFAC number), linked ones
     wanted = joins.related
     for element in xmlsafe.iterparse(path, RECORD_TAGS):
         if xmlsafe.local_name(element.tag) != "DistinctParty":
@@ -113,7 +114,7 @@ def read(path: Path, report: ImportReport, dataset: Dataset) -> Iterator[Stateme
         party = _Party(state, path, joins, element)
         target = party.read()
         for profile_id in party.profile_ids & wanted:
-            related[profile_id] = (target.schema, str(target.entity.id))
+            related[profile_id] = (target.schema, target.key)
         yield from target.finish()
     if report.targets == 0:
         raise fatal("no DistinctParty elements in the file", "DistinctParty", str(path))
@@ -357,15 +358,19 @@ def _relationship(
         report.warn(location, "ProfileRelationship", f"profile {missing} is not in the file")
         report.unmapped["ProfileRelationship:unresolved"] += 1
         return None
-    (source_schema, source_id), (target_schema, target_id) = ends[0], ends[1]
+    (source_schema, source_key), (target_schema, target_key) = ends[0], ends[1]
     schema, source_prop, target_prop, label_prop = RELATIONS.get(relationship.type, UNKNOWN_LINK)
     if not _fits(schema, source_prop, source_schema) or not _fits(
         schema, target_prop, target_schema
     ):
         schema, source_prop, target_prop, label_prop = UNKNOWN_LINK
-    entity = make_entity(state.dataset, schema, entity_id(PREFIX, "relationship", relationship.id))
-    entity.add(source_prop, source_id)
-    entity.add(target_prop, target_id)
+    if relationship.type.casefold() == LINK_ROLE.casefold():
+        id_ = link_id(source_key, target_key)
+    else:
+        id_ = entity_id(PREFIX, "relationship", relationship.id)
+    entity = make_entity(state.dataset, schema, id_)
+    entity.add(source_prop, entity_id(PREFIX, source_key))
+    entity.add(target_prop, entity_id(PREFIX, target_key))
     entity.add(label_prop, relationship.type or "unknown relation")
     if relationship.former:
         entity.add("status", "former")

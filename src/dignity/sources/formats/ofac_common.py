@@ -6,9 +6,9 @@ Every entity of one listed entry hangs off a `Target` keyed by OFAC's own number
 the target `ofac-<n>`, its Sanction per program `entity_id("ofac", n, "sanction", code)`, its
 addresses by OFAC's address number, its documents by type and number.
 
-A value a property refuses (a country that is not a country, a date that is not a date) is never
-dropped silently: it becomes a warning naming the file, the line or record, and the field. A field
-the target's schema has no property for is counted in `report.unmapped`.
+`Target` is the shared `dignity.sources.build.Builder` (checked values, warnings, unmapped
+fields) with OFAC's ways: `-0-` reads as empty, and the Sanction of each program is kept for the
+entry-wide provisions `finish` adds to it.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar, Self
 
 from followthemoney import StatementEntity
 from followthemoney.dataset import Dataset
@@ -25,7 +25,8 @@ from followthemoney.types import registry
 from lxml import etree
 
 from dignity.exc import FieldError, InvalidInput
-from dignity.sources.entities import emit, entity_id, make_entity
+from dignity.sources.build import Builder, clean_remembered
+from dignity.sources.entities import emit
 from dignity.sources.report import ImportReport
 from dignity.vocab.programs import vocabulary
 
@@ -38,6 +39,14 @@ SLS = "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/export
 NULL_COUNTRIES = {"", "undetermined", "unknown", "none identified", "not identified"}
 
 
+def clean_text(value: object) -> str:
+    """Trim and collapse inner whitespace; OFAC's empty marker `-0-` reads as empty."""
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    return "" if text == "-0-" else text
+
+
 @dataclass
 class ReadState:
     """What one `read` call carries from entry to entry."""
@@ -46,6 +55,7 @@ class ReadState:
     dataset: Dataset
     source_url: str
     unknown_programs: set[str] = field(default_factory=set)
+    prefix: ClassVar[str] = PREFIX
 
     def __post_init__(self) -> None:
         self.source_url = registry.url.clean(self.source_url) or self.source_url
@@ -58,25 +68,22 @@ class ReadState:
 
 
 @dataclass
-class Target:
+class Target(Builder[ReadState]):
     """One listed entry while it is built: its entity and the entities that hang off it."""
 
-    state: ReadState
-    key: str
-    entity: StatementEntity
-    location: str
-    children: dict[str, StatementEntity] = field(default_factory=dict)
     sanctions: dict[str, StatementEntity] = field(default_factory=dict)
     provisions: list[str] = field(default_factory=list)
-    warned: set[tuple[str, str]] = field(default_factory=set)
+
+    tidy = staticmethod(clean_text)
+    remember = False  # OFAC seldom repeats a value: remembering would cost more than it saves
+    refused = "left out"
 
     @classmethod
-    def start(cls, state: ReadState, key: str, schema: str, location: str) -> Target:
-        entity = make_entity(state.dataset, schema, entity_id(PREFIX, key))
-        entity.add("topics", "sanction", cleaned=True)
-        entity.add("sourceUrl", state.source_url, cleaned=True)
+    def start(cls, state: ReadState, key: str, schema: str, location: str) -> Self:
+        target = super().start(state, key, schema, location)
+        target.entity.add("sourceUrl", state.source_url, cleaned=True)
         state.report.targets += 1
-        return cls(state, key, entity, location)
+        return target
 
     @property
     def schema(self) -> str:
@@ -84,63 +91,6 @@ class Target:
 
     def is_a(self, schema: str) -> bool:
         return self.entity.schema.is_a(schema)
-
-    def warn(self, field_name: str, message: str) -> None:
-        """Warn once per entry for the same field and message."""
-        if (field_name, message) in self.warned:
-            return
-        self.warned.add((field_name, message))
-        self.state.report.warn(self.location, field_name, message)
-
-    def unmapped(self, field_name: str) -> None:
-        self.state.report.unmapped[field_name] += 1
-
-    def put(
-        self,
-        prop: str,
-        value: str | None,
-        field_name: str,
-        *,
-        entity: StatementEntity | None = None,
-        lang: str | None = None,
-        quiet: bool = False,
-    ) -> bool:
-        """Add `value` to `prop` of the target (or of `entity`) if the property takes it.
-
-        Empty values are skipped; a schema without the property counts the field as unmapped; a
-        value the property's type refuses becomes a warning (or, with `quiet`, is only reported
-        back to the caller). Returns whether the value was added.
-        """
-        target = self.entity if entity is None else entity
-        text = clean_text(value)
-        if not text:
-            return False
-        prop_obj = target.schema.get(prop)
-        if prop_obj is None:
-            if not quiet:
-                self.unmapped(field_name)
-            return False
-        if prop_obj.type.name in _CACHED_TYPES and prop_obj.format is None:
-            cleaned = _clean_cached(prop_obj.type.name, text)
-        else:
-            cleaned = prop_obj.type.clean(text, proxy=target, format=prop_obj.format)
-        if cleaned is None:
-            if not quiet:
-                self.warn(field_name, f"{text!r} is not a valid {prop_obj.type.name}; left out")
-            return False
-        original = text if cleaned != text else None
-        target.unsafe_add(prop_obj, cleaned, cleaned=True, lang=lang, original_value=original)
-        return True
-
-    def child(self, schema: str, *parts: str | int) -> StatementEntity:
-        """An entity that belongs to this target (address, document, link), made once."""
-        id_ = entity_id(PREFIX, self.key, *parts)
-        existing = self.children.get(id_)
-        if existing is not None:
-            return existing
-        entity = make_entity(self.state.dataset, schema, id_)
-        self.children[id_] = entity
-        return entity
 
     def sanction(self, code: str, field_name: str) -> StatementEntity:
         """The Sanction entity for one program of this entry; counts the program once."""
@@ -184,16 +134,10 @@ class Target:
         note: str | None = None,
     ) -> StatementEntity | None:
         """A Passport or Identification held by the target (keyed by type and number)."""
-        number = clean_text(number)
-        if not number:
-            return None
-        if not self.is_a("LegalEntity"):
-            self.unmapped(field_name)
-            return None
         schema = "Passport" if passport and self.is_a("Person") else "Identification"
-        document = self.child(schema, "document", label, number)
-        document.add("holder", self.entity.id, cleaned=True)
-        self.put("number", number, field_name, entity=document)
+        document = self.add_document(schema, clean_text(number), field_name, label)
+        if document is None:
+            return None
         self.put("type", label, field_name, entity=document)
         self.put("country", country, field_name, entity=document)
         self.put("authority", authority, field_name, entity=document)
@@ -222,8 +166,7 @@ class Target:
         if not full:
             return None
         key = number if number not in (None, "") else full
-        address = self.child("Address", "address", str(key))
-        self.put("full", full, field_name, entity=address)
+        address = self.add_address(str(key), full, field_name)
         self.put("street", street, field_name, entity=address)
         self.put("street2", street2, field_name, entity=address)
         self.put("city", city, field_name, entity=address)
@@ -232,9 +175,7 @@ class Target:
         self.put("postalCode", postal_code, field_name, entity=address)
         self.put("country", country, field_name, entity=address)
         self.put("remarks", remarks, field_name, entity=address)
-        self.put("address", full, field_name)
         self.put("country", country, field_name, quiet=True)
-        self.entity.add("addressEntity", address.id, cleaned=True)
         return address
 
     def put_dates(
@@ -258,24 +199,7 @@ class Target:
         for sanction in self.sanctions.values():
             for text in self.provisions:
                 sanction.add("provisions", text)
-        return [emit(self.state.report, e) for e in (self.entity, *self.children.values())]
-
-
-# Types whose cleaning does not depend on the entity, and is slow enough to remember.
-_CACHED_TYPES = {"country", "url", "gender", "date", "email"}
-
-
-@lru_cache(maxsize=8192)
-def _clean_cached(type_name: str, text: str) -> str | None:
-    return registry.get(type_name).clean(text)
-
-
-def clean_text(value: str | None) -> str:
-    """Trim and collapse inner whitespace; OFAC's empty marker `-0-` reads as empty."""
-    if value is None:
-        return ""
-    text = " ".join(str(value).split())
-    return "" if text == "-0-" else text
+        return [emit(self.state.report, e) for e in self.entities()]
 
 
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
@@ -367,7 +291,7 @@ def ofac_dates(text: str) -> list[str]:
 def country_code(text: str | None) -> str | None:
     """FtM's code for an OFAC country name (`Korea, North` -> `kp`), or None."""
     value = clean_text(text)
-    return _clean_cached("country", value) if value else None
+    return clean_remembered("country", value) if value else None
 
 
 def refuse_doctype(path: Path, element: etree._Element) -> None:

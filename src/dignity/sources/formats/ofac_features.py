@@ -9,8 +9,9 @@ Kinds: `date`, `text`, `country`, `gender`, `id` (an identifier property), `imo`
 identity or registration document: a Passport / Identification entity and a number on the
 target), `contact`, `provision` (sanction scope text, added to every Sanction of the entry),
 `number`, `wallet` (a CryptoWallet entity), `alias`, `notes` (text for which FtM has only an
-entity property, such as a vessel's owner, kept in `notes`) and `skip` (known, but no property
-takes it: counted in `report.unmapped`).
+entity property, such as a vessel's owner, kept in `notes`), `link` (the name of another entry of
+the file: an UnknownLink once the file is read, see `ofac_remarks.Links`) and `skip` (known, but no
+property takes it: counted in `report.unmapped`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ _TAX = _spec("doc", "taxNumber")
 _REGISTRATION = _spec("doc", "registrationNumber")
 _LICENSE = _spec("doc", "licenseNumber")
 PROVISION = _spec("provision")
+LINK = _spec("link")
 _SKIP = _spec("skip")
 _PHONE = _spec("contact", "phone")
 
@@ -124,8 +126,9 @@ LABELS: dict[str, Spec] = {
     "listing date": PROVISION,
     "effective date": PROVISION,
     "digital currency address": _spec("wallet"),
+    # another entry of the same file, by its name
+    "linked to": LINK,
     # known, with no property
-    "linked to": _SKIP,
     "chinese commercial code": _SKIP,
     "arrested": _SKIP,
     # identity documents
@@ -301,8 +304,9 @@ def apply_feature(target: Target, fact: Fact, default: Spec | None = None) -> No
     """Put one fact on the target; what no property takes is counted in `report.unmapped`."""
     spec = lookup(fact.label) or default
     value = clean_text(fact.value)
-    if spec is None or spec.kind == "skip" or (not value and spec.kind != "provision"):
-        if spec is None and value and not fact.from_remarks:
+    # A link needs the whole file (`ofac_remarks.Links`); one that reaches here is not carried.
+    if spec is None or spec.kind in ("skip", "link") or (not value and spec.kind != "provision"):
+        if value and not fact.from_remarks and (spec is None or spec.kind == "link"):
             target.put("notes", f"{clean_text(fact.label).rstrip(' :-')}: {value}", fact.field)
         target.unmapped(fact.field)
         return

@@ -9,6 +9,9 @@ end is exactly the rows that did not join (each one warned about and counted).
 
 Remarks are cut by OFAC at 1,000 characters; the rest of a long remark is the entry's row in
 sdn_comments.csv, appended here without a separator (the cut falls mid-word).
+
+`Linked To: NAME` remarks name another entry by its SDN_Name; they become UnknownLink entities
+after the last row (`ofac_remarks.Links`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from dignity.sources.formats.ofac_common import (
 from dignity.sources.formats.ofac_features import Fact, apply_feature
 from dignity.sources.formats.ofac_remarks import (
     REMARKS_LIMIT,
+    Links,
     apply_remarks,
     read_remarks,
     says_company,
@@ -116,8 +120,10 @@ def read_set(
     primary = _locate(path, files.primary)
     joins = _load_joins(primary.parent, files, report)
     state = ReadState(report, dataset, files.source_url)
+    links = Links()
     for line, row in csv_rows(primary, PRIMARY_COLUMNS, report, expect_end_marker=True):
-        yield from _entry(state, primary, line, row, joins).finish()
+        yield from _entry(state, primary, line, row, joins, links).finish()
+    yield from links.resolve(state)
     _unresolved(joins, primary, report)
     if report.targets == 0:
         raise fatal("the file holds no entries", "ent_num", str(primary))
@@ -157,7 +163,9 @@ def _ent_num(row: list[str], path: Path, line: int) -> str:
     return value
 
 
-def _entry(state: ReadState, path: Path, line: int, row: list[str], joins: Joins) -> Target:
+def _entry(
+    state: ReadState, path: Path, line: int, row: list[str], joins: Joins, links: Links
+) -> Target:
     values = dict(zip(PRIMARY_COLUMNS, (clean_text(v) for v in row), strict=True))
     ent_num = _ent_num(row, path, line)
     location = f"{path}:{line}"
@@ -182,10 +190,11 @@ def _entry(state: ReadState, path: Path, line: int, row: list[str], joins: Joins
             "comments file; the last fragment is kept in notes only",
         )
     _names(target, values)
+    links.entry(ent_num, values["SDN_Name"])
     _programs(target, values["Program"])
     _title_and_vessel(target, values)
     target.put("notes", remarks, "Remarks")
-    apply_remarks(target, fragments, "Remarks", values["Title"])
+    apply_remarks(target, fragments, "Remarks", values["Title"], links)
     for _line, add in joins.addresses.take(ent_num):
         _address(target, add)
     for _line, alt in joins.aliases.take(ent_num):
@@ -307,8 +316,10 @@ def csv_rows(
     """The rows of one legacy CSV file with their line numbers, checked and decoded.
 
     Fatal: UTF-16/32 (a BOM or NUL bytes), a row with the wrong number of columns (a truncated
-    or malformed line), a quote left open at the end of the file. Read with a warning: bytes that
-    are not UTF-8 (decoded as Windows-1252), a missing 0x1A end marker, lines after it.
+    or malformed line), a quote left open at the end of the file, and, with `expect_end_marker`,
+    a missing 0x1A end marker: OFAC ends every file with it, and a file cut at the end of a line
+    is otherwise well-formed. Read with a warning: bytes that are not UTF-8 (decoded as
+    Windows-1252), lines after the end marker.
     """
     with path.open("rb") as handle:
         lines = _Lines(handle, path, report)
@@ -333,11 +344,12 @@ def csv_rows(
                 yield line, row
         except csv.Error as error:
             raise fatal(f"not a readable CSV line ({error})", "row", f"{path}:{start}") from error
-    if expect_end_marker and lines.ended_at is None:
-        report.warn(
-            f"{path}:{lines.number}",
+    if expect_end_marker and lines.ended_at is None and lines.number:
+        raise fatal(
+            "no 0x1A end-of-file mark after the last line: the file is truncated "
+            "(OFAC ends every CSV file with it)",
             "end-of-file",
-            "no 0x1A end-of-file mark: the file may be truncated",
+            f"{path}:{lines.number}",
         )
 
 

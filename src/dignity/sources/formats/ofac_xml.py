@@ -5,7 +5,9 @@ One `sdnEntry` is one target. Its `idList` carries identity documents and, under
 `idType` labels as the legacy CSV's Remarks, every other fact OFAC records (gender, website,
 secondary-sanctions text, directive dates...): both go through `ofac_features`. Elements are
 matched by local name, so the old `http://tempuri.org/sdnList.xsd` namespace and the current
-Sanctions List Service one read alike. The file is streamed entry by entry through `xmlsafe`.
+Sanctions List Service one read alike. The file is streamed entry by entry through `xmlsafe`;
+`(Linked To: NAME)` remarks become UnknownLink entities after the last entry
+(`ofac_remarks.Links`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dignity.sources.formats.ofac_common import (
     refuse_doctype,
 )
 from dignity.sources.formats.ofac_features import NATIONAL_ID, Fact, apply_feature, company_hint
-from dignity.sources.formats.ofac_remarks import apply_remarks, read_remarks
+from dignity.sources.formats.ofac_remarks import Links, apply_remarks, read_remarks
 from dignity.sources.report import ImportReport
 
 FORMAT = "ofac-xml"
@@ -61,6 +63,7 @@ def read(path: Path, report: ImportReport, dataset: Dataset) -> Iterator[Stateme
     name = path.name.lower()
     url = SLS + ("CONSOLIDATED.XML" if name.startswith("cons") else "SDN.XML")
     state = ReadState(report, dataset, url)
+    links = Links()
     declared: int | None = None
     checked = False
     for element in xmlsafe.iterparse(path, {"sdnEntry", "publshInformation"}):
@@ -70,7 +73,8 @@ def read(path: Path, report: ImportReport, dataset: Dataset) -> Iterator[Stateme
         if xmlsafe.local_name(element.tag) == "publshInformation":
             declared = _publish_information(path, report, element)
             continue
-        yield from _Entry(state, path, element).read().finish()
+        yield from _Entry(state, path, element, links).read().finish()
+    yield from links.resolve(state)
     if report.targets == 0:
         raise fatal("no sdnEntry elements in the file", "sdnEntry", str(path))
     if declared is not None and declared != report.targets:
@@ -113,8 +117,9 @@ def _publish_information(path: Path, report: ImportReport, element: etree._Eleme
 class _Entry:
     """Reads one `sdnEntry` into a target."""
 
-    def __init__(self, state: ReadState, path: Path, element: etree._Element) -> None:
+    def __init__(self, state: ReadState, path: Path, element: etree._Element, links: Links) -> None:
         self.element = element
+        self.links = links
         self.fields = _fields(element)
         uid = self.fields.get("uid", "")
         key = uid if uid.isdigit() else f"line-{_line(element)}"
@@ -152,7 +157,7 @@ class _Entry:
                 target.unmapped("title")
         remarks = self.fields.get("remarks", "")
         target.put("notes", remarks, "remarks")
-        apply_remarks(target, read_remarks(remarks), "remarks", title)
+        apply_remarks(target, read_remarks(remarks), "remarks", title, self.links)
         readers = {
             "programList": self._program,
             "idList": self._id,
@@ -184,6 +189,7 @@ class _Entry:
             self.target.warn("lastName", "the entry has no name")
             return
         self.target.put("name", name, "lastName")
+        self.links.entry(self.target.key, name)
         if self.target.is_a("Person"):
             self.target.put("firstName", first, "firstName")
             self.target.put("lastName", last, "lastName")

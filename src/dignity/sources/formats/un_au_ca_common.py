@@ -1,10 +1,6 @@
-"""Helpers the UN, Australian and Canadian readers share: one listed target and the entities that
-hang off it, checked values, the Sanction of each programme, and the guards every file passes
-before it is parsed.
-
-A value a property refuses (a country that is not a country, a date that is not a date) is never
-dropped silently: it becomes a warning naming the file, the line or record, and the field. A field
-the target's schema has no property for is counted in `report.unmapped`.
+"""Helpers the UN, Australian and Canadian readers share: the target being built
+(`dignity.sources.build`, with their way of tidying cell and element text) with its addresses and
+documents, the free-text dates and lists, and the guards every file passes before it is parsed.
 """
 
 from __future__ import annotations
@@ -15,13 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from followthemoney import StatementEntity
-from followthemoney.dataset import Dataset
 from lxml import etree
 
 from dignity.exc import FieldError, InvalidInput
-from dignity.sources.entities import entity_id, make_entity
-from dignity.sources.report import ImportReport
-from dignity.vocab.programs import vocabulary
+from dignity.sources.build import ListBuilder, ListState
 
 # Excel writes a carriage return inside a cell as this escape; openpyxl leaves it in the text.
 _EXCEL_CR = re.compile(r"_x000[dD]_")
@@ -35,139 +28,21 @@ def clean_text(value: object) -> str:
     return " ".join(text.split())
 
 
-@dataclass
-class ReadState:
-    """What one `read` call carries from target to target."""
-
-    path: Path
-    report: ImportReport
-    dataset: Dataset
-    publisher: str
-    prefix: str
-    publisher_name: str
-    source_url: str
-    unknown_programs: set[str] = field(default_factory=set)
-
-    def at_line(self, line: int | str) -> str:
-        return f"{self.path}:{line}"
-
-    def at_record(self, record: str) -> str:
-        return f"{self.path} record {record}"
+# What one `read` call carries from target to target.
+ReadState = ListState
 
 
-@dataclass
-class Listing:
+class Listing(ListBuilder[ListState]):
     """One listed target while it is built: its entity and the entities that hang off it."""
 
-    state: ReadState
-    key: str
-    entity: StatementEntity
-    location: str
-    children: dict[str, StatementEntity] = field(default_factory=dict)
-    warned: set[tuple[str, str]] = field(default_factory=set)
-    added: set[tuple[str | None, str, str]] = field(default_factory=set)
-
-    @classmethod
-    def start(cls, state: ReadState, key: str, schema: str, location: str) -> Listing:
-        entity = make_entity(state.dataset, schema, entity_id(state.prefix, key))
-        entity.add("topics", "sanction")
-        return cls(state, key, entity, location)
-
-    def warn(self, field_name: str, message: str, location: str | None = None) -> None:
-        """Warn once per target for the same field and message (rows of one target repeat)."""
-        if (field_name, message) in self.warned:
-            return
-        self.warned.add((field_name, message))
-        self.state.report.warn(location or self.location, field_name, message)
-
-    def unmapped(self, field_name: str) -> None:
-        self.state.report.unmapped[field_name] += 1
-
-    def put(
-        self,
-        prop: str,
-        value: object,
-        field_name: str,
-        *,
-        entity: StatementEntity | None = None,
-        location: str | None = None,
-    ) -> bool:
-        """Add `value` to `prop` of the target (or of `entity`) if the property takes it.
-
-        Empty values are skipped; a schema without the property counts the field as unmapped; a
-        value the property's type refuses becomes a warning. Returns whether the value is held.
-        """
-        target = self.entity if entity is None else entity
-        text = clean_text(value)
-        if not text:
-            return False
-        prop_obj = target.schema.get(prop)
-        if prop_obj is None:
-            self.unmapped(field_name)
-            return False
-        key = (target.id, prop, text)
-        if key in self.added:
-            return True
-        cleaned = prop_obj.type.clean_text(text, proxy=target, format=prop_obj.format)
-        if cleaned is None:
-            self.warn(
-                field_name,
-                f"{text!r} is not a valid {prop_obj.type.name}; value left out",
-                location,
-            )
-            return False
-        target.unsafe_add(prop_obj, cleaned, cleaned=True, original_value=text)
-        self.added.add(key)
-        return True
-
-    def put_all(self, prop: str, values: Iterable[object], field_name: str) -> None:
-        for value in values:
-            self.put(prop, value, field_name)
+    tidy = staticmethod(clean_text)
+    sanitise = False  # cell and element text goes to the type check as the file has it
 
     def note(self, label: str, value: object, field_name: str) -> None:
         """Keep a text no property can hold in the target's `notes`, labelled."""
         text = clean_text(value)
         if text:
             self.put("notes", f"{label}: {text}" if label else text, field_name)
-
-    def child(self, schema: str, *parts: str | int) -> StatementEntity:
-        """An entity that belongs to this target (address, document, sanction), made once."""
-        id_ = entity_id(self.state.prefix, self.key, *parts)
-        existing = self.children.get(id_)
-        if existing is not None:
-            return existing
-        entity = make_entity(self.state.dataset, schema, id_)
-        self.children[id_] = entity
-        return entity
-
-    def sanction(self, code: str, field_name: str) -> StatementEntity:
-        """The Sanction entity for one programme of this target; counts the programme once."""
-        code = clean_text(code)
-        sanction = self.child("Sanction", "sanction", code or "unknown")
-        if sanction.has("entity"):
-            return sanction
-        state = self.state
-        vocab = vocabulary()
-        sanction.add("entity", self.entity.id)
-        sanction.add("publisher", state.publisher_name)
-        sanction.add("authority", vocab.authority(state.publisher))
-        sanction.add("sourceUrl", state.source_url)
-        if not code:
-            self.warn(field_name, "no programme or regime given for this listing")
-            return sanction
-        state.report.programs[code] += 1
-        sanction.add("programId", code)
-        program = vocab.get(state.publisher, code)
-        if program is None:
-            sanction.add("program", code)
-            if code not in state.unknown_programs:
-                state.unknown_programs.add(code)
-                self.warn(
-                    field_name, f"programme {code!r} is not in the {state.publisher} vocabulary"
-                )
-        else:
-            sanction.add("program", program.title)
-        return sanction
 
     def address(self, full: str, field_name: str, **parts: str) -> StatementEntity | None:
         """An Address entity for the target; its full text also on the target's `address`.
@@ -178,15 +53,11 @@ class Listing:
         full = clean_text(full)
         if not full:
             return None
-        address = self.child("Address", "address", full.lower())
-        self.put("full", full, field_name, entity=address)
+        address = self.add_address(full.lower(), full, field_name)
         for prop, value in parts.items():
             self.put(prop, value, f"{field_name}/{prop}", entity=address)
-        self.put("address", full, field_name)
         if parts.get("country"):
             self.put("country", parts["country"], f"{field_name}/country")
-        if self.entity.schema.get("addressEntity") is not None:
-            self.entity.add("addressEntity", address.id)
         return address
 
     def document(
@@ -202,15 +73,11 @@ class Listing:
     ) -> StatementEntity | None:
         """A Passport or Identification held by the target, and its number on the target."""
         number = clean_text(number)
-        if not number:
-            return None
-        if not self.entity.schema.is_a("LegalEntity"):
-            self.unmapped(field_name)
+        schema = "Passport" if passport else "Identification"
+        document = self.add_document(schema, number, field_name)
+        if document is None:
             return None
         self.put("passportNumber" if passport else "idNumber", number, field_name)
-        document = self.child("Passport" if passport else "Identification", "document", number)
-        document.add("holder", self.entity.id)
-        self.put("number", number, field_name, entity=document)
         for kind in kinds:
             self.put("type", kind, f"{field_name}/type", entity=document)
         for country in countries:
@@ -219,9 +86,6 @@ class Listing:
         for text in summary:
             self.put("summary", text, f"{field_name}/note", entity=document)
         return document
-
-    def entities(self) -> list[StatementEntity]:
-        return [self.entity, *self.children.values()]
 
 
 # --- free-text lists and dates ---------------------------------------------------------------
