@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from dignity.api.auth import SESSION_COOKIE
-from dignity.security import accounts, passwords
+from dignity.security import accounts, apitokens, passwords
 from dignity.security.crypto import Keyring
 from dignity.security.models import User
 from dignity.security.permissions import Role
+from dignity.settings import Settings
 
 PASSWORD = "correct horse battery staple, but longer"
 # A hash with the current Argon2id parameters (RFC 9106, low memory).
@@ -168,3 +169,20 @@ def browser(app: FastAPI, token: str | None = None) -> TestClient:
         # The domain the jar gives cookies set by https://testserver, so this one replaces them.
         client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
     return client
+
+
+def service_token(
+    session: Session, settings: Settings, name: str, scopes: list[str], expires_days: int = 30
+) -> str:
+    """The secret of a new API token for a new service account `name` with `scopes`."""
+    client = apitokens.create_service_account(session, name, "test")
+    _, secret = apitokens.issue_token(
+        session,
+        settings,
+        scopes=scopes,
+        expires_days=expires_days,
+        actor="test",
+        now=datetime.now(UTC),
+        service_account=client,
+    )
+    return secret

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from dignity.registry import services as registry
-from dignity.security import apitokens
 from dignity.settings import Settings
 from dignity.sources.services import open_list
+from factories.security import service_token
 
 UK_FILE = (
     Path(__file__).resolve().parents[3].parent
@@ -21,17 +20,7 @@ UK_FILE = (
 
 
 def _token(session: Session, settings: Settings, scope: str) -> dict[str, str]:
-    client = apitokens.create_service_account(session, f"bank-{scope}", "test")
-    _, secret = apitokens.issue_token(
-        session,
-        settings,
-        scopes=[scope],
-        expires_days=30,
-        actor="test",
-        now=datetime.now(UTC),
-        service_account=client,
-    )
-    return {"Authorization": f"Bearer {secret}"}
+    return {"Authorization": f"Bearer {service_token(session, settings, f'bank-{scope}', [scope])}"}
 
 
 @pytest.fixture

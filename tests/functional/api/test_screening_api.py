@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from dignity.registry import services as registry
-from dignity.security import apitokens
 from dignity.settings import Settings
 from dignity.sources.services import open_list
+from factories.security import service_token
 
 UN_FILE = Path(__file__).resolve().parents[3].parent / "shared/data/un/consolidated.xml"
 HAMZA = "un-qdi.421"  # HAMZA USAMA MUHAMMAD BIN LADEN
@@ -20,18 +19,8 @@ UN_LIST = "un_sc_consolidated"
 
 
 def _token(session: Session, settings: Settings, name: str, scopes: list[str]) -> dict[str, str]:
-    client = apitokens.create_service_account(session, name, "test")
-    _, secret = apitokens.issue_token(
-        session,
-        settings,
-        scopes=scopes,
-        expires_days=30,
-        actor="test",
-        now=datetime.now(UTC),
-        service_account=client,
-    )
     # yente's clients send `ApiKey`; Dignity's own send `Bearer`: both work.
-    return {"Authorization": f"ApiKey {secret}"}
+    return {"Authorization": f"ApiKey {service_token(session, settings, name, scopes)}"}
 
 
 @pytest.fixture
