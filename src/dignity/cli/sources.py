@@ -19,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from dignity.cli import monitor
 from dignity.cli.context import console, count, err_console, operator, state
 from dignity.exc import DignityError
 from dignity.registry import services as registry
@@ -73,6 +74,7 @@ def import_command(
 ) -> None:
     """Import a local file as the next version of its list, offline (unchanged: nothing added)."""
     result = _import(open_list(path, format_name, name))
+    monitor.after_import([result.list_id] if result.changed else [])
     if as_json:
         console.print_json(
             json.dumps(
@@ -168,21 +170,29 @@ def update_command(
     """
     chosen = fetch.find_downloads(names or [])
     failures = 0
+    changed: list[str] = []
     with state.http_client() as client:
         for source in chosen:
             try:
-                console.print(_update(client, source, max_size * MIB), markup=False)
+                line, result = _update(client, source, max_size * MIB)
             except DignityError as error:
                 if state.debug:
                     raise
                 failures += 1
                 err_console.print(f"error: {source.list_name}: {error}", markup=False)
+                continue
+            console.print(line, markup=False)
+            if result.changed:
+                changed.append(result.list_id)
+    monitor.after_import(changed)
     if failures:
         raise typer.Exit(1)
 
 
-def _update(client: httpx.Client, source: fetch.Download, max_bytes: int) -> str:
-    """Download `source` into a temporary folder and import it; returns the line to print."""
+def _update(
+    client: httpx.Client, source: fetch.Download, max_bytes: int
+) -> tuple[str, registry.ImportResult]:
+    """Download `source` into a temporary folder and import it; the line to print, the result."""
     with tempfile.TemporaryDirectory(prefix="dignity-download-") as tmp:
         # A set is saved in a folder named after its format: the version's source name.
         folder = Path(tmp) / source.format
@@ -195,13 +205,13 @@ def _update(client: httpx.Client, source: fetch.Download, max_bytes: int) -> str
         except DignityError as error:
             raise DignityError(fetch.public_text(str(error), source, folder)) from error
     if result.version is None:
-        return f"{result.list_id}: unchanged since the last version; nothing added"
+        return f"{result.list_id}: unchanged since the last version; nothing added", result
     version = result.version
     return (
         f"{result.list_id} version {version.seq}: {count(version.targets, 'target', 'targets')}, "
         f"{count(version.entities, 'entity', 'entities')}, "
         f"{count(version.statements, 'statement', 'statements')}"
-    )
+    ), result
 
 
 def _import_download(list_file: ListFile, url: str) -> registry.ImportResult:
@@ -254,9 +264,13 @@ def bundled_command() -> None:
     if not files:
         console.print(f"no bundled lists in {state.settings.bundled_dir}")
         return
+    changed = []
     for path, format_name, known_date in files:
         list_file = open_list(path, format_name)
         list_file.known_date = known_date
         result = _import(list_file)
         word = f"version {result.version.seq}" if result.version else "unchanged"
         console.print(f"{result.list_id}: {word}")
+        if result.changed:
+            changed.append(result.list_id)
+    monitor.after_import(changed)

@@ -131,11 +131,13 @@ def make_record(
     )
 
 
-def query_record(schema: str, properties: Mapping[str, object], key: str = "query") -> Record:
-    """A record for a screening query; values are cleaned by FollowTheMoney's types.
+def clean_properties(
+    schema: str, properties: Mapping[str, object], key: str = "query"
+) -> tuple[str, dict[str, list[str]]]:
+    """The schema's name and the values cleaned by FollowTheMoney's types (dates, countries).
 
     Bad input (an unknown or unmatchable schema, a property the schema lacks, a value that is not
-    a string) is refused with the field named, as yente does.
+    a string, nothing to match on) is refused with the field named, as yente does.
     """
     schema_obj = model.get(schema)
     if schema_obj is None or not schema_obj.matchable:
@@ -156,11 +158,20 @@ def query_record(schema: str, properties: Mapping[str, object], key: str = "quer
                 errors.append(FieldError(f"{key}.properties.{prop_name}", "values are strings"))
                 continue
             value = prop.type.clean(item, proxy=None) if prop.type.name != "name" else item.strip()
-            if value:
+            if value and value not in cleaned.get(prop_name, ()):
                 cleaned.setdefault(prop_name, []).append(value)
     if errors:
         raise InvalidInput("query cannot be matched", errors)
-    record = make_record(key, schema_obj.name, cleaned)
+    return schema_obj.name, cleaned
+
+
+def query_record(schema: str, properties: Mapping[str, object], key: str = "query") -> Record:
+    """A record for a screening query; values are cleaned by FollowTheMoney's types.
+
+    Refused as `clean_properties` says, and when neither a name nor an identifier is left.
+    """
+    schema_name, cleaned = clean_properties(schema, properties, key)
+    record = make_record(key, schema_name, cleaned)
     if not record.names and not record.identifiers:
         raise InvalidInput(
             "query cannot be matched",

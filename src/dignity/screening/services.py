@@ -128,22 +128,8 @@ def screen(
     records = [query_record(q.schema, q.properties, key=q.key) for q in queries]
     outcomes = [match_one(index, record, options) for record in records]
     for query, outcome in zip(queries, outcomes, strict=True):
-        row = Screening(
-            actor=actor,
-            channel=channel,
-            query_key=query.key,
-            dataset=options.dataset,
-            algorithm=ALGORITHM,
-            algorithm_version=ALGORITHM_VERSION,
-            threshold=options.threshold,
-            result_limit=options.limit,
-            list_versions=json.dumps(index.versions, sort_keys=True),
-            query=json.dumps(
-                {"schema": query.schema, "properties": query.properties}, sort_keys=True
-            ),
-            results=json.dumps([hit_summary(hit) for hit in outcome.hits]),
-            settings=json.dumps(options.settings, sort_keys=True),
-            matches=sum(1 for hit in outcome.hits if hit.match),
+        row = screening_row(
+            index, options, outcome, query.schema, query.properties, actor=actor, channel=channel
         )
         session.add(row)
         session.flush()
@@ -164,6 +150,40 @@ def screen(
         },
     )
     return outcomes
+
+
+def screening_row(
+    index: CandidateIndex,
+    options: Options,
+    outcome: Outcome,
+    schema: str,
+    properties: Mapping[str, object],
+    *,
+    actor: str,
+    channel: str,
+    only_matches: bool = False,
+) -> Screening:
+    """The record of one query screened (not yet added to the session).
+
+    `only_matches` keeps just the results at or above the threshold, as monitoring does for the
+    hundreds of thousands of subjects it re-screens (the candidates below it say little).
+    """
+    hits = [hit for hit in outcome.hits if hit.match or not only_matches]
+    return Screening(
+        actor=actor,
+        channel=channel,
+        query_key=outcome.key,
+        dataset=options.dataset,
+        algorithm=ALGORITHM,
+        algorithm_version=ALGORITHM_VERSION,
+        threshold=options.threshold,
+        result_limit=options.limit,
+        list_versions=json.dumps(index.versions, sort_keys=True),
+        query=json.dumps({"schema": schema, "properties": properties}, sort_keys=True),
+        results=json.dumps([hit_summary(hit) for hit in hits]),
+        settings=json.dumps(options.settings, sort_keys=True),
+        matches=sum(1 for hit in outcome.hits if hit.match),
+    )
 
 
 def hit_summary(hit: Hit) -> dict[str, Any]:

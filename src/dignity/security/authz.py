@@ -21,7 +21,7 @@ from dignity.security.permissions import Permission, Role, permissions_for
 class Principal:
     """The caller of a request: a signed-in staff member or an API client."""
 
-    kind: str  # "user" or "service"
+    kind: str  # "user", "service", or "operator" (the account running a command on the server)
     id: str
     name: str
     role: str | None
@@ -35,7 +35,7 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return self.kind == "user" and self.role == Role.ADMIN
+        return self.kind in ("user", "operator") and self.role == Role.ADMIN
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -47,6 +47,11 @@ class Principal:
 
 def user_principal(user_id: str, username: str, role: str, session_id: str | None) -> Principal:
     return Principal("user", user_id, username, role, permissions_for(role), session_id)
+
+
+def operator_principal(name: str) -> Principal:
+    """Whoever runs a command on the server: they hold the store and its keys, so every right."""
+    return Principal("operator", name, name, Role.ADMIN, permissions_for(Role.ADMIN))
 
 
 def project_filter(

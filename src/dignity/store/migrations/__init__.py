@@ -9,4 +9,5 @@ MODEL_MODULES = (
     "dignity.security.models",
     "dignity.registry.models",
     "dignity.screening.models",
+    "dignity.screening.monitoring.models",
 )
