@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy.orm import Session
 
 from dignity.screening.monitoring.models import Portfolio
 from dignity.screening.monitoring.subjects import create_portfolio
+from dignity.security import apitokens
 from dignity.security.authz import Principal, user_principal
 from dignity.security.models import Project, User
 from dignity.security.permissions import Role
 from dignity.security.projects import add_member, create_project
+from dignity.settings import Settings
 from factories.security import quick_account
 
 
@@ -33,3 +37,24 @@ def portfolio(
     session: Session, principal: Principal, project: Project, name: str = "Customers", **options
 ) -> Portfolio:
     return create_portfolio(session, principal, name=name, project_id=project.id, **options)
+
+
+def personal_token(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    scopes: tuple[str, ...] = ("screening:read", "screening:write"),
+) -> dict[str, str]:
+    """Headers carrying a personal API token of `principal` with `scopes`."""
+    user = session.get(User, principal.id)
+    _, secret = apitokens.issue_token(
+        session,
+        settings,
+        scopes=list(scopes),
+        expires_days=1,
+        actor="test",
+        now=datetime.now(UTC),
+        user=user,
+    )
+    session.commit()
+    return {"Authorization": f"Bearer {secret}"}

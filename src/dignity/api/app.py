@@ -28,10 +28,12 @@ from dignity.api.middleware import SecurityMiddleware
 from dignity.api.routers import accounts as accounts_api
 from dignity.api.routers import health
 from dignity.api.routers import manual as manual_api
+from dignity.api.routers import monitoring as monitoring_api
 from dignity.api.routers import registry as registry_api
 from dignity.api.routers import screening as screening_api
 from dignity.audit.maintenance import checkpoint_if_due
 from dignity.exc import DignityError
+from dignity.screening.monitoring.jobs import MonitorJobs
 from dignity.screening.services import IndexCache
 from dignity.security.crypto import load_keyring
 from dignity.settings import Settings, get_settings
@@ -143,6 +145,7 @@ def create_app(
     app.state.sessionmaker = factory
     app.state.keyring = load_keyring(settings.key_dir)
     app.state.screening_index = IndexCache()
+    app.state.monitor_jobs = MonitorJobs(factory, app.state.screening_index)
     app.add_middleware(SecurityMiddleware, https=settings.https)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_DIR), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -151,6 +154,7 @@ def create_app(
     app.include_router(registry_api.router)
     app.include_router(screening_api.router)
     app.include_router(manual_api.router)
+    app.include_router(monitoring_api.router)
     app.include_router(pages.router)
     app.include_router(account.router)
     app.include_router(admin.router)

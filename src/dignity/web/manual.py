@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dignity.api.auth import LiveSessionDep, web_permission
 from dignity.api.deps import SessionDep
+from dignity.api.routers.manual import rescreen_after
 from dignity.exc import Conflict, InvalidInput
 from dignity.registry import manual
 from dignity.registry.manual_fields import MAX, SCHEMATA
@@ -256,6 +257,7 @@ def add_designation(
         return _form_page(
             request, live, source, values, errors=_errors(error), error=error.message, status=422
         )
+    rescreen_after(request, session, writer, change)
     session.commit()
     return RedirectResponse(_list_url(list_id, change.designation.id), status_code=303)
 
@@ -290,7 +292,7 @@ def edit_designation(
     designation = manual.get_designation(session, list_id, designation_id)
     data = form.to_input()
     try:
-        manual.edit_designation(
+        change = manual.edit_designation(
             session, list_id, designation_id, data, actor=writer.actor, revision=form.revision
         )
     except (InvalidInput, Conflict) as error:
@@ -307,6 +309,7 @@ def edit_designation(
             error=error.message,
             status=422 if invalid else 409,
         )
+    rescreen_after(request, session, writer, change)
     session.commit()
     return RedirectResponse(_list_url(list_id, designation_id), status_code=303)
 
@@ -326,7 +329,7 @@ def retire_designation(
     source = manual.manual_list(session, list_id)
     designation = manual.get_designation(session, list_id, designation_id)
     try:
-        manual.retire_designation(
+        change = manual.retire_designation(
             session,
             list_id,
             designation_id,
@@ -351,5 +354,6 @@ def retire_designation(
             error=error.message,
             status=422 if invalid else 409,
         )
+    rescreen_after(request, session, writer, change)
     session.commit()
     return RedirectResponse(_list_url(list_id, designation_id), status_code=303)

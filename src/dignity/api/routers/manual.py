@@ -13,14 +13,16 @@ import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from dignity.api.auth import api_permission
 from dignity.api.deps import SessionDep
 from dignity.registry import manual
 from dignity.registry.models import ManualDesignation, SourceList
 from dignity.registry.services import current_version
+from dignity.screening.monitoring.jobs import MonitorJobs
 from dignity.security.authz import Principal
 from dignity.security.permissions import Permission
 
@@ -209,6 +211,17 @@ def designations(
     return [_read(d) for d in found]
 
 
+def rescreen_after(
+    request: Request, session: Session, writer: Principal, change: manual.ManualChange
+) -> None:
+    """Once committed, a new version of the list re-screens the watched subjects it can reach."""
+    if change.version is not None:
+        jobs: MonitorJobs = request.app.state.monitor_jobs
+        jobs.after_list_change_committed(
+            session, actor=writer.actor, lists=[change.version.list_id]
+        )
+
+
 @router.post(
     "/{list_id}/designations",
     response_model=DesignationChangeRead,
@@ -216,11 +229,16 @@ def designations(
     summary="Add a designation",
 )
 def add(
-    session: SessionDep, writer: WriterDep, list_id: ListId, body: DesignationCreate
+    request: Request,
+    session: SessionDep,
+    writer: WriterDep,
+    list_id: ListId,
+    body: DesignationCreate,
 ) -> DesignationChangeRead:
     data = manual.DesignationInput(**_input(body.model_dump(by_alias=False)))
     change = manual.add_designation(session, list_id, data, actor=writer.actor)
     response = _change(change)
+    rescreen_after(request, session, writer, change)
     session.commit()
     return response
 
@@ -242,6 +260,7 @@ def designation(
     summary="Edit a designation",
 )
 def edit(
+    request: Request,
     session: SessionDep,
     writer: WriterDep,
     list_id: ListId,
@@ -255,6 +274,7 @@ def edit(
         session, list_id, designation_id, data, actor=writer.actor, revision=body.revision
     )
     response = _change(change)
+    rescreen_after(request, session, writer, change)
     session.commit()
     return response
 
@@ -265,6 +285,7 @@ def edit(
     summary="Retire a designation",
 )
 def retire(
+    request: Request,
     session: SessionDep,
     writer: WriterDep,
     list_id: ListId,
@@ -280,5 +301,6 @@ def retire(
         revision=body.revision,
     )
     response = _change(change)
+    rescreen_after(request, session, writer, change)
     session.commit()
     return response

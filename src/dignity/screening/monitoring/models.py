@@ -109,6 +109,8 @@ class MonitorRun(Base):
     actor: Mapped[str] = mapped_column(String(200))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # Moved on after every chunk: a run whose heartbeat stopped died with its process.
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     error: Mapped[str] = mapped_column(Text, default="")
 
 

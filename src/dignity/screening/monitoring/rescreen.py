@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dignity.audit import record_event
@@ -39,7 +39,7 @@ from dignity.screening.monitoring.models import (
     Portfolio,
     Subject,
 )
-from dignity.screening.monitoring.subjects import revision_properties, subject_record
+from dignity.screening.monitoring.subjects import config_for, revision_properties, subject_record
 from dignity.screening.records import Record
 from dignity.screening.score import ALGORITHM, ALGORITHM_VERSION, score
 from dignity.screening.services import MIN_CANDIDATES, Hit, Options, match_one, screening_row
@@ -51,8 +51,8 @@ MONITOR_LIMIT = 10
 OPEN_STATUSES = ("open", "needs_info", "escalated")
 CHUNK = 500
 IN_CHUNK = 900  # ids per IN (...) list, under SQLite's limit on parameters
-# A run still marked running after this long died with its process; another may start.
-STALE_RUN = timedelta(hours=6)
+# A run whose heartbeat is this old died with its process; another may start.
+STALE_RUN = timedelta(minutes=10)
 
 Progress = Callable[[int, int], None]  # subjects checked, subjects in all
 
@@ -67,8 +67,8 @@ class SubjectRow:
 
 
 def config_of(portfolio: Portfolio) -> str:
-    """What a full pass of the portfolio was screened with: algorithm, version, threshold."""
-    return f"{ALGORITHM}/{ALGORITHM_VERSION}@{portfolio.threshold:g}"
+    """What a full pass of the portfolio is screened with: algorithm, version, threshold."""
+    return config_for(portfolio.threshold)
 
 
 @dataclass
@@ -257,7 +257,7 @@ def _start(
 ) -> MonitorRun:
     running = session.execute(select(MonitorRun).where(MonitorRun.status == "running")).scalars()
     for other in running:
-        if utcnow() - other.started_at < STALE_RUN:
+        if utcnow() - other.heartbeat_at < STALE_RUN:
             raise Conflict("a monitoring pass is already running; try again when it ends")
         other.status, other.error = "failed", "stopped without finishing"
     run = MonitorRun(
@@ -354,10 +354,14 @@ def monitor(
     with _writing(factory) as session:
         if not full_only:
             _move_entity_state(session, entities, changed, removed)
-        for portfolio in session.execute(
-            select(Portfolio).where(Portfolio.id.in_(sorted(full)))
-        ).scalars():
-            portfolio.screened_with = config_of(portfolio)
+        for portfolio_id in sorted(full):
+            # What this pass used (a threshold changed meanwhile makes the next pass full
+            # again), written around the ORM so that an editor's revision stays valid.
+            session.execute(
+                update(Portfolio)
+                .where(Portfolio.id == portfolio_id)
+                .values(screened_with=config_for(thresholds[portfolio_id]))
+            )
         done = session.get(MonitorRun, run_id)
         assert done is not None  # noqa: S101 (created above, never deleted)
         _finish(session, done, counts)
@@ -403,6 +407,7 @@ def _run(
             row = session.get(MonitorRun, run.id)
             assert row is not None  # noqa: S101 (created by this pass)
             row.subjects_checked, row.subjects_rescreened = checked, rescreened
+            row.heartbeat_at = utcnow()
             _add(row, counts)
         _merge(total, counts)
         if progress is not None:

@@ -21,13 +21,18 @@ from dignity.audit import record_event
 from dignity.exc import Conflict, FieldError, InvalidInput, NotFound
 from dignity.screening.monitoring.models import Portfolio, Subject, SubjectRevision
 from dignity.screening.records import Record, clean_properties, make_record
-from dignity.screening.score import DEFAULT_THRESHOLD
+from dignity.screening.score import ALGORITHM, ALGORITHM_VERSION, DEFAULT_THRESHOLD
 from dignity.security.authz import Principal, project_filter, visible_project
 from dignity.security.permissions import Permission
 from dignity.store.types import new_id, utcnow
 
 REFERENCE_MAX = 200
 FLUSH_EVERY = 1000
+
+
+def config_for(threshold: float) -> str:
+    """What a portfolio's subjects are screened with: algorithm, its version, the threshold."""
+    return f"{ALGORITHM}/{ALGORITHM_VERSION}@{threshold:g}"
 
 
 def create_portfolio(
@@ -58,6 +63,7 @@ def create_portfolio(
         project_id=project.id,
         threshold=threshold,
         four_eyes=four_eyes,
+        screened_with=config_for(threshold),  # its subjects are screened as they are registered
         created_by=principal.actor,
     )
     session.add(portfolio)
