@@ -51,6 +51,8 @@ MONITOR_LIMIT = 10
 OPEN_STATUSES = ("open", "needs_info", "escalated")
 CHUNK = 500
 IN_CHUNK = 900  # ids per IN (...) list, under SQLite's limit on parameters
+# Share of the listed entities changed from which a pass screens every subject in full.
+FULL_SHARE = 0.25
 # A run whose heartbeat is this old died with its process; another may start.
 STALE_RUN = timedelta(minutes=10)
 
@@ -337,7 +339,12 @@ def monitor(
         if not full_only:
             run.entities_changed, run.entities_removed = len(changed), len(removed)
         thresholds = {p.id: p.threshold for p in portfolios}
-        full = {p.id for p in portfolios if full_only or p.screened_with != config_of(p)}
+        # When most of the lists changed (a first pass, a new list, a new format), checking each
+        # subject against what changed costs as much as screening it: screen everyone.
+        everything = len(changed) > FULL_SHARE * max(len(entities.signatures), 1)
+        full = {
+            p.id for p in portfolios if full_only or everything or p.screened_with != config_of(p)
+        }
         subjects = _active_subjects(session, [p.id for p in portfolios])
         touched = set() if full_only else _subjects_with_alerts_on(session, changed + removed)
         run.subjects_total = len(subjects)
