@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from dignity.cli.context import console, count, err_console, operator, state
 from dignity.cli.screen import MAP_HELP, _mapping
-from dignity.exc import NotFound
+from dignity.exc import InvalidInput, NotFound
 from dignity.screening.monitoring import alerts as review
 from dignity.screening.monitoring.history import subject_history
 from dignity.screening.monitoring.models import MonitorRun, Portfolio, Subject
@@ -131,38 +131,51 @@ def import_command(
     sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX sheet to read.")] = None,
 ) -> None:
     """Register or update subjects from a file (all or nothing), then screen the new and changed."""
-    with _bar(f"reading {input_path.name}") as bar:
-        task = bar.add_task("read", total=None)
-        rows, warnings = read_subject_file(
-            input_path,
-            mapping=_mapping(mapping or []),
-            schema=schema,
-            id_column=id_column,
-            sheet=sheet,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    try:
+        with _bar(f"reading {input_path.name}") as bar:
+            task = bar.add_task("read", total=None)
+            rows, warnings = read_subject_file(
+                input_path,
+                mapping=_mapping(mapping or []),
+                schema=schema,
+                id_column=id_column,
+                sheet=sheet,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except InvalidInput as error:  # every row's problem, one per line
+        err_console.print(f"error: {error.message}", markup=False)
+        for problem in error.errors:
+            err_console.print(f"  {problem}", markup=False)
+        raise typer.Exit(1) from None
     for warning in warnings[:20]:
         err_console.print(f"warning: {warning}", markup=False)
     principal = _principal()
     with transaction(state.sessionmaker) as session:
         portfolio = _portfolio(session, portfolio_name)
         result = store_subjects(session, principal, portfolio, rows)
-        index = IndexCache().get(session)
-        with _bar("screening") as bar:
-            task = bar.add_task("screen", total=len(result.created) + len(result.updated))
-            run = screen_subjects(
-                session,
-                index,
-                result.created + result.updated,
-                actor=principal.actor,
-                trigger=f"imported from {input_path.name}",
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
+        changed = result.created + result.updated
+        run = None
+        if changed:
+            index = IndexCache().get(session)
+            with _bar("screening") as bar:
+                task = bar.add_task("screen", total=len(changed))
+                run = screen_subjects(
+                    session,
+                    index,
+                    changed,
+                    actor=principal.actor,
+                    trigger=f"imported from {input_path.name}",
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+    screened = (
+        f"{count(run.alerts_new, 'new alert', 'new alerts')}, "
+        f"{count(run.alerts_changed, 'changed alert', 'changed alerts')} (pass {run.id})"
+        if run is not None
+        else "nothing to screen"
+    )
     console.print(
         f"{input_path.name}: {count(len(result.created), 'subject', 'subjects')} added, "
-        f"{len(result.updated):,} updated, {result.unchanged:,} unchanged; "
-        f"{count(run.alerts_new, 'new alert', 'new alerts')}, "
-        f"{count(run.alerts_changed, 'changed alert', 'changed alerts')} (pass {run.id})",
+        f"{len(result.updated):,} updated, {result.unchanged:,} unchanged; {screened}",
         markup=False,
     )
 
