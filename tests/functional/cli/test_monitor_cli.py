@@ -46,9 +46,27 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def _ok(*args: str) -> str:
-    code, out, err = _run(*args)
+    return _checked(_run(*args))
+
+
+def _checked(result: tuple[int, str, str]) -> str:
+    code, out, err = result
     assert code == 0, err or out
     return out
+
+
+def _import(trainees: Path) -> tuple[int, str, str]:
+    return _run(
+        "monitor",
+        "import",
+        str(trainees),
+        "--portfolio",
+        "Trainees",
+        "--id-column",
+        "file_no",
+        "--schema",
+        "Person",
+    )
 
 
 def _trainees(tmp_path: Path, rows: list[str]) -> Path:
@@ -63,17 +81,7 @@ def test_import_run_alerts_and_history(cli: Settings, tmp_path: Path) -> None:
     trainees = _trainees(
         tmp_path, ["T-1,Hamza bin Laden,1989-05-09", "T-2,Quentin Zebulon Fairweather,1990-01-01"]
     )
-    out = _ok(
-        "monitor",
-        "import",
-        str(trainees),
-        "--portfolio",
-        "Trainees",
-        "--id-column",
-        "file_no",
-        "--schema",
-        "Person",
-    )
+    out = _checked(_import(trainees))
     assert "2 subjects added" in out
     assert "1 new alert" in out
     listing = _ok("monitor", "alerts", "--portfolio", "Trainees")
@@ -82,17 +90,7 @@ def test_import_run_alerts_and_history(cli: Settings, tmp_path: Path) -> None:
     assert "un_sc_consolidated" in listing
 
     # The same file again: nothing changed, nothing screened.
-    again = _ok(
-        "monitor",
-        "import",
-        str(trainees),
-        "--portfolio",
-        "Trainees",
-        "--id-column",
-        "file_no",
-        "--schema",
-        "Person",
-    )
+    again = _checked(_import(trainees))
     assert "0 subjects added, 0 updated, 2 unchanged" in again
 
     # A new version of the list, with the entry renamed: the import runs the delta pass.
@@ -134,17 +132,7 @@ def test_a_bad_subject_file_stores_nothing(cli: Settings, tmp_path: Path) -> Non
         tmp_path,
         ["T-1,Hamza bin Laden,1989-05-09", ",Nobody Atall,1990-01-01", "T-1,Someone Else,"],
     )
-    code, _, err = _run(
-        "monitor",
-        "import",
-        str(trainees),
-        "--portfolio",
-        "Trainees",
-        "--id-column",
-        "file_no",
-        "--schema",
-        "Person",
-    )
+    code, _, err = _import(trainees)
     assert code == 1
     assert "2 rows cannot be subjects; nothing was stored" in err
     assert "trainees.csv, row 3: file_no: no reference in this row" in err

@@ -298,36 +298,28 @@ def _flush_versioned(session: Session, what: str) -> None:
 
 
 def _revision(session: Session, subject: Subject, action: str, actor: str, reason: str) -> None:
-    session.add(
-        SubjectRevision(
-            subject_id=subject.id,
-            revision=subject.revision,
-            action=action,
-            schema=subject.schema,
-            properties=subject.properties,
-            active=subject.active,
-            reason=reason,
-            actor=actor,
-        )
-    )
+    session.add(_revision_row(subject, action, actor, reason))
     session.flush()
+
+
+def _revision_row(subject: Subject, action: str, actor: str, reason: str) -> SubjectRevision:
+    return SubjectRevision(
+        subject_id=subject.id,
+        revision=subject.revision,
+        action=action,
+        schema=subject.schema,
+        properties=subject.properties,
+        active=subject.active,
+        reason=reason,
+        actor=actor,
+    )
 
 
 def _revisions(session: Session, touched: list[tuple[Subject, str]], actor: str) -> None:
     """Write the subjects (numbering their revisions), then a revision row for each."""
     session.flush()
     session.add_all(
-        SubjectRevision(
-            subject_id=subject.id,
-            revision=subject.revision,
-            action=action,
-            schema=subject.schema,
-            properties=subject.properties,
-            active=subject.active,
-            reason="imported from a file",
-            actor=actor,
-        )
-        for subject, action in touched
+        _revision_row(subject, action, actor, "imported from a file") for subject, action in touched
     )
     session.flush()
 
