@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from dignity.exc import InvalidInput
 from dignity.security import apitokens
+from dignity.security.authz import user_principal
 from dignity.security.crypto import Keyring
-from dignity.security.models import User
 from dignity.security.permissions import Role
 from dignity.settings import Settings
-from factories.security import quick_account
+from factories.monitoring import personal_token
+from factories.security import quick_account, service_token
 
 LIST = "us_state_7031c"
 BASE = f"/api/registry/manual/{LIST}/designations"
@@ -39,18 +40,8 @@ Headers = dict[str, str]
 
 def _personal(session: Session, settings: Settings, keyring: Keyring, role: Role) -> Headers:
     account = quick_account(session, keyring, f"api-{role.value}", role)
-    user = session.get(User, account.id)
-    _, secret = apitokens.issue_token(
-        session,
-        settings,
-        scopes=["registry:read", "registry:write"],
-        expires_days=1,
-        actor="test",
-        now=datetime.now(UTC),
-        user=user,
-    )
-    session.commit()
-    return {"Authorization": f"Bearer {secret}"}
+    principal = user_principal(account.id, account.username, role.value, None)
+    return personal_token(session, settings, principal, ("registry:read", "registry:write"))
 
 
 @pytest.fixture
@@ -65,16 +56,7 @@ def viewer(session: Session, settings: Settings, keyring: Keyring) -> Headers:
 
 @pytest.fixture
 def bank(session: Session, settings: Settings) -> Headers:
-    client = apitokens.create_service_account(session, "bank", "test")
-    _, secret = apitokens.issue_token(
-        session,
-        settings,
-        scopes=["registry:read"],
-        expires_days=1,
-        actor="test",
-        now=datetime.now(UTC),
-        service_account=client,
-    )
+    secret = service_token(session, settings, "bank", ["registry:read"], expires_days=1)
     session.commit()
     return {"Authorization": f"Bearer {secret}"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,9 @@ from browser import serve
 from conftest import make_settings
 from dignity.api.app import create_app
 from dignity.registry import services as registry
-from dignity.security import apitokens
 from dignity.sources.services import open_list
 from dignity.store import create_engine, make_sessionmaker, migrate
+from factories.security import service_token
 
 UN_FILE = Path(__file__).resolve().parents[3].parent / "shared/data/un/consolidated.xml"
 HAMZA = "un-qdi.421"
@@ -30,16 +29,7 @@ def yente(tmp_path: Path, fresh_store_url: str) -> Iterator[yente_client.Client]
     factory = make_sessionmaker(engine)
     with factory() as session, session.begin():
         registry.import_list(session, open_list(UN_FILE, "un-xml"), actor="test")
-        account = apitokens.create_service_account(session, "bank", "test")
-        _, secret = apitokens.issue_token(
-            session,
-            settings,
-            scopes=["screening:read"],
-            expires_days=1,
-            actor="test",
-            now=datetime.now(UTC),
-            service_account=account,
-        )
+        secret = service_token(session, settings, "bank", ["screening:read"], expires_days=1)
     with (
         serve(create_app(settings, factory)) as url,
         yente_client.Client(base_url=url, api_key=secret) as client,
