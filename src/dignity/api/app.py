@@ -38,7 +38,18 @@ from dignity.screening.services import IndexCache
 from dignity.security.crypto import load_keyring
 from dignity.settings import Settings, get_settings
 from dignity.store import create_engine, make_sessionmaker
-from dignity.web import account, admin, manual, pages, registry, screening_batch
+from dignity.web import (
+    account,
+    admin,
+    manual,
+    monitoring_alerts,
+    monitoring_subjects,
+    monitoring_upload,
+    pages,
+    registry,
+    screening_batch,
+)
+from dignity.web import monitoring as monitoring_web
 from dignity.web import screening as screening_web
 from dignity.web.templating import STATIC_DIR, SWAGGER_DIR, render_error
 
@@ -162,4 +173,8 @@ def create_app(
     app.include_router(manual.router)
     app.include_router(screening_web.router)
     app.include_router(screening_batch.router)
+    app.include_router(monitoring_web.router)
+    app.include_router(monitoring_upload.router)
+    app.include_router(monitoring_alerts.router)
+    app.include_router(monitoring_subjects.router)
     return app
