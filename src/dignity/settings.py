@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # Set when the app is served over HTTPS: turns on HSTS.
     https: bool = False
+    # Directory of local vocabulary terms (YAML) merged into the shipped thesauri; None = none.
+    vocab_local_dir: Path | None = None
     # Language of the interface (BCP 47 primary tag); right-to-left languages flip the layout.
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     # Log level of the server and command line.

@@ -26,11 +26,13 @@ from dignity.api.auth import SetupRequired
 from dignity.api.errors import body_for_error, error_body
 from dignity.api.middleware import SecurityMiddleware
 from dignity.api.routers import accounts as accounts_api
+from dignity.api.routers import documentation as documentation_api
 from dignity.api.routers import health
 from dignity.api.routers import manual as manual_api
 from dignity.api.routers import monitoring as monitoring_api
 from dignity.api.routers import registry as registry_api
 from dignity.api.routers import screening as screening_api
+from dignity.api.routers import vocabularies as vocabularies_api
 from dignity.audit.maintenance import checkpoint_if_due
 from dignity.exc import DignityError
 from dignity.screening.monitoring.jobs import MonitorJobs
@@ -166,6 +168,8 @@ def create_app(
     app.include_router(screening_api.router)
     app.include_router(manual_api.router)
     app.include_router(monitoring_api.router)
+    app.include_router(documentation_api.router)
+    app.include_router(vocabularies_api.router)
     app.include_router(pages.router)
     app.include_router(account.router)
     app.include_router(admin.router)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from dignity.exc import ConfigurationError, FieldError, InvalidInput
+from dignity.security.exports import safe_cell
 from dignity.store.files import fsync_directory
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ OUTPUT_KINDS = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".ndjson": "j
 DELIMITERS = ",;\t|"
 SNIFF_CHARS = 64 * 1024
 BLOCK = 1 << 20
-# A spreadsheet reads a cell starting with one of these (after any spaces) as a formula.
-FORMULA_START = frozenset("=+-@\t\r\n")
 _READ_ERRORS = (KeyError, ValueError, OSError, SyntaxError, EOFError, zipfile.BadZipFile)
 
 
@@ -367,13 +366,6 @@ def output_cells(record: dict[str, Any], limit: int) -> list[Cell]:
         versions,
     ]
     return cells
-
-
-def safe_cell(text: str) -> str:
-    """Text a spreadsheet shows as text: a leading `= + - @`, tab or return is quoted with `'`."""
-    if text and (text[0] in FORMULA_START or text.lstrip()[:1] in FORMULA_START):
-        return "'" + text
-    return text
 
 
 def _csv_cell(value: Cell) -> str:

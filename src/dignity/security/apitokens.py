@@ -28,6 +28,7 @@ MAX_DAYS = 366
 PERSONAL_SCOPES = TOKEN_SCOPES | {
     Permission.PROJECTS_MANAGE,
     Permission.REGISTRY_WRITE,
+    Permission.RECORDS_WRITE,
     Permission.AUDIT_READ,
     Permission.EXPORT_BULK,
 }

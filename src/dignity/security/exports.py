@@ -86,3 +86,24 @@ def refusal_error(reason: str) -> Exception:
     if reason == "step-up":
         return NotAuthenticated("bulk export needs a fresh MFA code (step-up)")
     return RateLimited("too many bulk exports in the last hour; this has been reported", 3600)
+
+
+# A spreadsheet reads a cell starting with one of these (after any spaces) as a formula (item 29).
+FORMULA_START = frozenset("=+-@\t\r\n")
+
+
+def safe_cell(text: str) -> str:
+    """Text a spreadsheet shows as text: a leading `= + - @`, tab or return is quoted with `'`."""
+    if text and (text[0] in FORMULA_START or text.lstrip()[:1] in FORMULA_START):
+        return "'" + text
+    return text
+
+
+def escape_cell(text: str) -> str:
+    """`safe_cell` that can be undone: a leading `'` is quoted too (see `unescape_cell`)."""
+    return "'" + text if text.startswith("'") else safe_cell(text)
+
+
+def unescape_cell(text: str) -> str:
+    """The text `escape_cell` was given."""
+    return text[1:] if text.startswith("'") else text

@@ -155,12 +155,17 @@ def runs_panel(
     reader: ReaderDep,
     live: LiveSessionDep,
     portfolio: Annotated[str | None, Query(max_length=64)] = None,
-) -> HTMLResponse:
-    """The passes panel alone, which the pages fetch every two seconds while a pass runs."""
+) -> Response:
+    """The passes panel alone, which the pages fetch every two seconds while a pass runs.
+
+    Opened as a page (a bookmark, no HTMX), it sends the browser to the page that holds it."""
     if portfolio:
         ids = [watched.get_portfolio(session, reader, portfolio).id]
     else:
         ids = [p.id for p in watched.visible_portfolios(session, reader)]
+    if request.headers.get("HX-Request") != "true":
+        page = f"/monitoring/portfolios/{ids[0]}" if portfolio else "/monitoring"
+        return RedirectResponse(page, status_code=303)
     return render(
         request,
         "monitoring/_runs.html",

@@ -29,8 +29,8 @@ from dignity.cli import app
 from dignity.cli.context import operator, state
 from dignity.registry import services as registry
 from dignity.screening.batch import BatchOptions, screen_file
-from dignity.screening.batch_files import safe_cell
 from dignity.screening.models import Screening
+from dignity.security.exports import safe_cell
 from dignity.settings import Settings
 from dignity.sources.services import open_list
 from dignity.store import create_engine, make_sessionmaker, migrate, transaction

@@ -321,14 +321,17 @@ def test_re_screen_now_runs_a_pass_and_the_panel_polls_only_while_one_runs(
     session.expire_all()
     run = session.execute(select(MonitorRun).where(MonitorRun.kind == "delta")).scalar_one()
     assert run.status == "done"
-    panel = world.officer.client.get("/monitoring/runs")
+    opened = world.officer.client.get("/monitoring/runs", follow_redirects=False)
+    assert (opened.status_code, opened.headers["location"]) == (303, "/monitoring")
+    htmx = {"HX-Request": "true"}
+    panel = world.officer.client.get("/monitoring/runs", headers=htmx)
     assert 'data-running="false"' in panel.text
     assert "hx-trigger" not in panel.text
     assert 'id="runs-announce" hx-swap-oob="innerHTML"' in panel.text
     # A pass still running: the panel fetches itself again.
     run.status = "running"
     session.commit()
-    panel = world.officer.client.get("/monitoring/runs")
+    panel = world.officer.client.get("/monitoring/runs", headers=htmx)
     assert 'hx-trigger="every 2s"' in panel.text
     assert "<progress" in panel.text
 

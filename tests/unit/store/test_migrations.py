@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from dignity.audit import record_event
 from dignity.store import create_engine, make_sessionmaker, migrate, transaction
 from dignity.store.base import Base
-from dignity.store.migrations import MODEL_MODULES
+from dignity.store.migrations import MODEL_MODULES, managed
 
 
 @pytest.fixture
@@ -41,7 +41,9 @@ def test_models_match_the_migrations(engine: Engine) -> None:
     for module in MODEL_MODULES:
         importlib.import_module(module)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": managed}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 

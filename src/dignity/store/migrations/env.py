@@ -10,7 +10,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Engine
 
 from dignity.store.base import Base
-from dignity.store.migrations import MODEL_MODULES
+from dignity.store.migrations import MODEL_MODULES, managed
 from dignity.store.types import UTCDateTime
 
 for module in MODEL_MODULES:
@@ -33,6 +33,7 @@ with engine.connect() as connection:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_name=managed,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,1 @@
+"""Documentation of violations after the HURIDOCS Events Standard Formats (see models.py)."""
