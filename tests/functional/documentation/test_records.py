@@ -138,3 +138,83 @@ def test_other_projects_records_are_not_found_and_cannot_be_linked(
     assert docs.get_record(session, analyst, "events", ids["event"]).id == ids["event"]
     with pytest.raises(PermissionDenied):
         docs.create_record(session, analyst, "events", project.id, {"title": "x"})
+
+
+def test_an_act_takes_the_sub_form_of_its_kind(
+    session: Session, project: Project, investigator: Principal
+) -> None:
+    ids = story(session, investigator, project)
+    detention = {"arrested_on": "2023-06-14", "incommunicado": True, "court": "none"}
+    act = docs.update_record(
+        session, investigator, "acts", ids["act"], revision=1, values={"details": detention}
+    )
+    assert isinstance(act, Act)
+    assert act.details == detention
+    with pytest.raises(InvalidInput) as caught:
+        docs.update_record(
+            session,
+            investigator,
+            "acts",
+            ids["act"],
+            revision=2,
+            values={"details": {"arrested_on": "2023-13", "cause_of_death": "x"}},
+        )
+    assert sorted(e.field for e in caught.value.errors) == [
+        "details.arrested_on",
+        "details.cause_of_death",
+    ]
+    # A killing takes the killing sub-form, not detention's.
+    with pytest.raises(InvalidInput) as caught:
+        docs.update_record(
+            session,
+            investigator,
+            "acts",
+            ids["act"],
+            revision=2,
+            values={"act_type": "act.killing"},
+        )
+    assert sorted(e.field for e in caught.value.errors) == [
+        "details.arrested_on",
+        "details.court",
+        "details.incommunicado",
+    ]
+    event = docs.create_record(session, investigator, "events", project.id, {"title": "Shelling"})
+    source = docs.create_record(session, investigator, "persons", project.id, {"kind": "group"})
+    info = docs.create_record(
+        session,
+        investigator,
+        "information",
+        project.id,
+        {"source_id": source.id, "event_id": event.id},
+    )
+    count = docs.create_record(
+        session,
+        investigator,
+        "counts",
+        project.id,
+        {
+            "event_id": event.id,
+            "what": "count.killed",
+            "counting_unit": "unit.person",
+            "minimum": 12,
+            "maximum": 19,
+            "minimum_sources": [info.id],
+        },
+    )
+    assert docs.record_values("counts", count)["minimum_sources"] == [info.id]
+    with pytest.raises(InvalidInput) as caught:
+        docs.create_record(
+            session,
+            investigator,
+            "counts",
+            project.id,
+            {
+                "event_id": event.id,
+                "what": "count.killed",
+                "counting_unit": "unit.person",
+                "minimum": 30,
+                "maximum": 19,
+                "maximum_sources": ["00000000-0000-0000-0000-000000000000"],
+            },
+        )
+    assert sorted(e.field for e in caught.value.errors) == ["maximum_sources", "minimum"]
