@@ -11,7 +11,7 @@ Sources:
 - UN original-script names against the same entries' Latin names;
 - Australian listings that carry a UN reference against those UN entries;
 - the Wikidata transliteration test pairs in ../shared/data/eval-candidates (token pairs in seven
-  scripts), with the nearest Latin token of another row as the hard negative.
+  scripts), with the nearest Latin token of another name as the hard negative (see wikidata_pairs).
 
 Hard negatives for the list pairs are the other entries the candidate index finds for the query
 (different entries with similar names); entries that carry the query's exact name are left out,
@@ -42,6 +42,8 @@ AU_FILE = DATA / "australia/Australian_Sanctions_Consolidated_List.xlsx"
 WIKIDATA = DATA / "eval-candidates/netransliteration-wikidata"
 NAME_PROPS = ("name", "alias", "weakAlias", "previousName")
 NEGATIVES_PER_QUERY = 3
+# Nearest Latin tokens looked at for a Wikidata negative (the first that is another name is taken).
+NEIGHBOURS = 10
 
 
 @dataclass
@@ -249,23 +251,41 @@ def _wikidata_rows(path: Path) -> Iterator[tuple[str, str]]:
 
 
 def wikidata_pairs(per_script: int, rng: random.Random) -> list[Pair]:
-    """Positive token pairs and, for each, the nearest Latin token of another row."""
+    """Positive token pairs and, for each, the nearest Latin token of another name.
+
+    The nearest Latin token of another row is not always another name. Two rules, both read off
+    the data itself and applied before any matcher has scored a pair, skip such a neighbour and
+    take the next nearest:
+
+    - it is the same spelling once accents and case are folded (`i̇smail` and `ismail`);
+    - a row of the file writes it with the very same script token as the positive row: the data
+      says the two Latin spellings are one name (`yakovlevich` and `jakovlevič`, both `яковлевич`).
+    """
     pairs = []
     for path in sorted(WIKIDATA.glob("wd_*_20.tsv")):
         label = path.stem.removeprefix("wd_").removesuffix("_20")
         rows = list(_wikidata_rows(path))
         latin = sorted({latin for latin, _ in rows})
+        written: dict[str, set[str]] = {}
+        for latin_token, script_token in rows:
+            written.setdefault(latin_token, set()).add(script_token)
         for latin_token, script_token in rng.sample(rows, min(per_script, len(rows))):
             script = f"{script_of(script_token)} ({label})"
             pairs.append(_token_pair(script, script_token, latin_token, True))
+            folded = _folded(latin_token)
             neighbours = process.extract(
-                latin_token, latin, scorer=Indel.normalized_distance, limit=3
+                latin_token, latin, scorer=Indel.normalized_distance, limit=NEIGHBOURS
             )
             for other, _distance, _ in neighbours:
-                if other != latin_token:
-                    pairs.append(_token_pair(script, script_token, other, False))
-                    break
+                if _folded(other) == folded or script_token in written[other]:
+                    continue  # the same name (see above)
+                pairs.append(_token_pair(script, script_token, other, False))
+                break
     return pairs
+
+
+def _folded(token: str) -> str:
+    return ascii_text(token).casefold()
 
 
 def _token_pair(script: str, query: str, candidate: str, same: bool) -> Pair:

@@ -4,8 +4,10 @@
     .venv/bin/python benchmarks/screening_quality.py [--limit 3000] [--per-script 500] [--json F]
 
 Pairs come from the official lists themselves and from the Wikidata transliteration test set (see
-quality_pairs.py). Each algorithm is read at its own default threshold: Dignity's (0.8) and
-yente's (0.7, which yente applies to every algorithm). Figures: overall precision, recall and F1;
+quality_pairs.py; a Wikidata negative is the nearest Latin token of another name, a neighbour that
+the data itself shows to be the same name being skipped: see `quality_pairs.wikidata_pairs`).
+Each algorithm is read at its own default threshold: Dignity's (0.8) and yente's (0.7, which yente
+applies to every algorithm). Figures: overall precision, recall and F1;
 recall per kind of pair; F1 per script and per schema; a precision-recall table over thresholds;
 and the bar of the screening issue for script and spelling variants.
 """

@@ -13,15 +13,17 @@ expected; a different family name is not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Indel, Levenshtein
 
+from dignity.screening.align import similarity as reading_similarity
 from dignity.screening.records import UNIQUE_IDENTIFIERS, Record
-from dignity.screening.text import PreparedName, Token, korean_key, nicknames
+from dignity.screening.text import PreparedName, Token, korean_key, nicknames, sound_key
 
 ALGORITHM = "dignity-v1"
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"
 DEFAULT_THRESHOLD = 0.8
 # Token similarity below this is no match at all (a different name, not a misspelling).
 TOKEN_FLOOR = 0.75
@@ -36,6 +38,9 @@ FUSED_FLOOR = 0.9
 
 # What a name that only sounds the same across scripts can score: from this to 0.1 above it.
 SOUND_FLOOR = 0.75
+# A name part in another script is aligned with the Latin spellings it stands for (`translit`)
+# only when the two coarse sound keys agree this much: a quick sieve, since most pairs differ.
+READING_SIEVE = 0.4
 
 DOB_EXACT = 0.05
 DOB_MISMATCH = -0.2
@@ -87,6 +92,14 @@ def _token_similarity(a: Token, b: Token, person: bool) -> float:
         return 0.8 if initial and long_.text.startswith(short.text) else 0.0
     if person and (a.text, b.text) in nicknames():
         return 0.9
+    # one side written in another script, with the Latin spellings it stands for (`translit`)
+    written, latin = (a, b) if b.readings is None else (b, a)
+    if written.readings is not None and latin.readings is None:
+        sieve = Indel.normalized_similarity(sound_key(written.text), sound_key(latin.text))
+        if sieve < READING_SIEVE:
+            return 0.0
+        similarity = reading_similarity(latin.text, written.readings)
+        return similarity if similarity >= TOKEN_FLOOR else 0.0
     similarity = edit_similarity(a.text, b.text)
     if a.phonetic and a.phonetic == b.phonetic and len(a.phonetic) >= 3:
         similarity = max(similarity, 0.88)
@@ -105,75 +118,158 @@ def edit_similarity(a: str, b: str) -> float:
     return 0.0 if distance > allowed else 1.0 - distance / (longest + 1)
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What comparing a name takes besides its tokens, worked out once per name.
+
+    Positions are bits of an int: `used` masks say which tokens found a partner.
+    """
+
+    name: PreparedName
+    weights: tuple[float, ...]
+    strong: tuple[bool, ...]  # neither a particle nor an initial: a match through it counts
+    long: tuple[bool, ...]  # more than one letter
+    every: int  # all positions
+    # Positions neither a particle nor a patronymic: left unmatched, they make a different name.
+    significant: int
+    # A person's name in natural order (no comma) whose first part is a given name: when that
+    # finds no partner, Hamza Usama Muhammad bin Laden is not Usama Muhammad bin Laden.
+    given_name: bool
+    kind_weight: float
+    # (person, cost) -> what each token costs when it finds no partner (see `_token_costs`)
+    costs: dict[tuple[bool, float], tuple[float, ...]] = field(default_factory=dict)
+
+
+_SHAPES: dict[int, _Shape] = {}  # id of a name -> its shape (which holds the name: ids stay true)
+_SHAPES_MAX = 200_000
+
+
+def remember_names(records: Iterable[Record]) -> None:
+    """Work out now what comparing the names of `records` takes (an index does, as it is built)."""
+    for record in records:
+        for name in record.names:
+            _shape(name)
+
+
+def _shape(name: PreparedName) -> _Shape:
+    shape = _SHAPES.get(id(name))
+    if shape is None or shape.name is not name:
+        if len(_SHAPES) >= _SHAPES_MAX:
+            _SHAPES.clear()
+        tokens = name.tokens
+        first = tokens[0]
+        shape = _SHAPES[id(name)] = _Shape(
+            name,
+            weights=tuple(t.weight for t in tokens),
+            strong=tuple(not t.particle and len(t.text) > 1 for t in tokens),
+            long=tuple(len(t.text) > 1 for t in tokens),
+            every=(1 << len(tokens)) - 1,
+            significant=sum(
+                1 << k for k, t in enumerate(tokens) if not (t.particle or t.patronymic)
+            ),
+            given_name=(
+                "," not in name.original
+                and not first.korean
+                and not first.particle
+                and len(tokens) > 1
+            ),
+            kind_weight=name.kind_weight,
+        )
+    return shape
+
+
+# Candidate token -> the tokens of one query name it resembles: (similarity, position) of each.
+_Partners = dict[Token, tuple[tuple[float, int], ...]]
+
+
 def name_similarity(query: PreparedName, candidate: PreparedName, person: bool) -> float:
     """Weighted agreement of the two names' tokens, order-free (see the module doc)."""
+    return _name_similarity(_shape(query), _shape(candidate), person, {})
+
+
+def _name_similarity(q: _Shape, c: _Shape, person: bool, partners: _Partners) -> float:
+    """`name_similarity`, with what the query name's tokens resemble remembered in `partners`."""
+    query, candidate = q.name, c.name
     pairs = []
-    for i, qt in enumerate(query.tokens):
-        for j, ct in enumerate(candidate.tokens):
-            similarity = token_similarity(qt, ct, person)
-            if similarity > 0.0:
-                pairs.append((similarity, i, j))
+    for j, ct in enumerate(candidate.tokens):
+        found = partners.get(ct)
+        if found is None:
+            found = partners[ct] = _partners(query, ct, person)
+        for similarity, i in found:
+            pairs.append((similarity, i, j))
+    if not pairs:
+        return _fused_or_sound(query, candidate)
     pairs.sort(reverse=True)
-    used_q: set[int] = set()
-    used_c: set[int] = set()
+    used_q = used_c = 0
     matched = matched_weight = 0.0
     strong_matches = 0
     for similarity, i, j in pairs:
-        if i in used_q or j in used_c:
+        if used_q >> i & 1 or used_c >> j & 1:
             continue
-        used_q.add(i)
-        used_c.add(j)
-        weight = query.tokens[i].weight + candidate.tokens[j].weight
+        used_q |= 1 << i
+        used_c |= 1 << j
+        weight = q.weights[i] + c.weights[j]
         matched += similarity * weight
         matched_weight += weight
-        if (
-            not query.tokens[i].particle
-            and min(len(query.tokens[i].text), len(candidate.tokens[j].text)) > 1
-        ):
+        if q.strong[i] and c.long[j]:
             strong_matches += 1
     if strong_matches == 0:
-        return max(_fused(query, candidate), _sound(query, candidate))
+        return _fused_or_sound(query, candidate)
     # Extra parts on one side only are a fuller form of the same name; different parts on both
     # sides are a different name (Kim Jong Un is not Kim Yo Jong).
-    one_sided = not (_leftover(query, used_q) and _leftover(candidate, used_c))
+    one_sided = not (q.significant & ~used_q and c.significant & ~used_c)
     cost = EXTRA_TOKEN_COST if strong_matches >= 2 and one_sided else 1.0
-    unmatched = _unmatched_cost(query, used_q, cost, person)
-    unmatched += _unmatched_cost(candidate, used_c, cost, person)
+    unmatched = _unmatched_cost(q, used_q, cost, person)
+    unmatched += _unmatched_cost(c, used_c, cost, person)
     score = matched / (matched_weight + unmatched)
-    if person and (_given_name_left_out(query, used_q) or _given_name_left_out(candidate, used_c)):
+    if person and ((q.given_name and not used_q & 1) or (c.given_name and not used_c & 1)):
         score = min(score, GIVEN_NAME_CAP)
     if len(query.tokens) != len(candidate.tokens):
         score = max(score, _fused(query, candidate))
     return max(score, _sound(query, candidate))
 
 
-def _given_name_left_out(name: PreparedName, used: set[int]) -> bool:
-    """A person's name in natural order (no comma) whose first part, the given name, found no
-    partner: Hamza Usama Muhammad bin Laden is not Usama Muhammad bin Laden."""
-    first = name.tokens[0]
-    natural_order = "," not in name.original and not first.korean
-    return natural_order and 0 not in used and not first.particle and len(name.tokens) > 1
+def _fused_or_sound(query: PreparedName, candidate: PreparedName) -> float:
+    """What names with no strong token match can still score: run together, or by sound."""
+    fused = _fused(query, candidate)
+    sound = _sound(query, candidate)
+    return fused if fused >= sound else sound
 
 
-def _leftover(name: PreparedName, used: set[int]) -> bool:
-    """Whether the name has an unmatched part that is neither a particle nor a patronymic."""
-    return any(
-        k not in used and not (t.particle or t.patronymic) for k, t in enumerate(name.tokens)
-    )
+def _partners(query: PreparedName, token: Token, person: bool) -> tuple[tuple[float, int], ...]:
+    """The tokens of `query` that `token` resembles at all, with how much and where."""
+    found = []
+    for position, query_token in enumerate(query.tokens):
+        similarity = token_similarity(query_token, token, person)
+        if similarity > 0.0:
+            found.append((similarity, position))
+    return tuple(found)
 
 
-def _unmatched_cost(name: PreparedName, used: set[int], cost: float, person: bool) -> float:
-    """What the tokens of `name` that found no partner cost.
+def _unmatched_cost(shape: _Shape, used: int, cost: float, person: bool) -> float:
+    """What the tokens of a name that found no partner (not in `used`) cost."""
+    if used == shape.every:
+        return 0.0
+    costs = shape.costs.get((person, cost))
+    if costs is None:
+        costs = shape.costs[person, cost] = _token_costs(shape.name, cost, person)
+    total = 0.0
+    for position, token_cost in enumerate(costs):
+        if not used >> position & 1:
+            total += token_cost
+    return total
+
+
+def _token_costs(name: PreparedName, cost: float, person: bool) -> tuple[float, ...]:
+    """What each token of `name` costs when it finds no partner.
 
     A person's name written in natural order (no comma) starts with the given name: leaving that
     out is not a missing middle name, so it costs in full (Hamza Usama ... is not Usama ...).
     """
     natural_order = person and "," not in name.original
     last = len(name.tokens) - 1
-    total = 0.0
+    costs = []
     for position, token in enumerate(name.tokens):
-        if position in used:
-            continue
         if position == 0 and natural_order:
             share = 1.0
         elif (token.patronymic or (natural_order and 0 < position < last)) and cost < 1.0:
@@ -181,14 +277,30 @@ def _unmatched_cost(name: PreparedName, used: set[int], cost: float, person: boo
             share = PATRONYMIC_COST
         else:
             share = cost
-        total += share * token.weight
-    return total
+        costs.append(share * token.weight)
+    return tuple(costs)
 
 
 def _sound(query: PreparedName, candidate: PreparedName) -> float:
     """Names that crossed a script, compared on how they sound (see `text.sound_key`)."""
     if query.foreign == candidate.foreign:
         return 0.0
+    written, latin = (query, candidate) if query.foreign else (candidate, query)
+    if written.readings is not None and len(latin.fused) >= 2:
+        # Every part has its Latin spellings. Parts that line up one to one have been compared
+        # token by token: a different given name must not pass here as a near spelling. A name
+        # written as one word (克魯森 ~ Crewson) is compared whole; so are parts that do not line
+        # up (حبيب الله ~ Habibullah), then scoring at most what a sound alone does.
+        parts = sum(not t.particle for t in written.tokens)
+        latin_parts = sum(not t.particle for t in latin.tokens)
+        if parts == latin_parts and not written.one_word:
+            return 0.0
+        if Indel.normalized_similarity(written.sound, latin.sound) < READING_SIEVE:
+            return 0.0
+        similarity = reading_similarity(latin.fused, written.readings)
+        if written.one_word or latin_parts == 1:
+            return similarity
+        return min(similarity, SOUND_FLOOR + 0.1)
     a, b = query.sound, candidate.sound
     if min(len(a), len(b)) < 2:
         return 0.0
@@ -202,17 +314,6 @@ def _fused(query: PreparedName, candidate: PreparedName) -> float:
         return 0.0
     similarity = Indel.normalized_similarity(a, b)
     return similarity * 0.97 if similarity >= FUSED_FLOOR else 0.0
-
-
-def best_name(query: Record, candidate: Record) -> tuple[float, PreparedName, PreparedName] | None:
-    person = "Person" in (query.schema, candidate.schema)
-    best: tuple[float, PreparedName, PreparedName] | None = None
-    for qn in query.names:
-        for cn in candidate.names:
-            score = name_similarity(qn, cn, person) * cn.kind_weight
-            if best is None or score > best[0]:
-                best = (score, qn, cn)
-    return best
 
 
 def _dates(query: Record, candidate: Record) -> Feature | None:
@@ -259,6 +360,8 @@ def _gender(query: Record, candidate: Record) -> Feature | None:
 
 
 def _identifiers(query: Record, candidate: Record) -> list[Feature]:
+    if not query.identifiers or not candidate.identifiers:
+        return []
     features = []
     query_values = {v for values in query.identifiers.values() for v in values}
     candidate_values = {v for values in candidate.identifiers.values() for v in values}
@@ -282,33 +385,80 @@ def _identifiers(query: Record, candidate: Record) -> list[Feature]:
 
 def score(query: Record, candidate: Record) -> Scored:
     """The candidate's score for the query, between 0 and 1, with its features."""
-    features: list[Feature] = []
-    best = best_name(query, candidate)
-    name_score = 0.0
-    if best is not None:
-        name_score, qn, cn = best
-        detail = (
-            "name" if cn.kind == "name" else f"name against {cn.kind} (weighted {cn.kind_weight})"
-        )
-        features.append(Feature("name_match", name_score, detail, qn.original, cn.original))
-    total = name_score
-    identifier_features = _identifiers(query, candidate)
-    for feature in (
-        _dates(query, candidate),
-        _countries(query, candidate),
-        _gender(query, candidate),
-    ):
-        if feature is not None:
-            features.append(feature)
-            total += feature.effect
-    for feature in identifier_features:
-        if feature.name == "identifier_match":
-            lift = max(0.0, max(name_score, IDENTIFIER_MATCH_FLOOR) - total)
-            features.append(
-                Feature(feature.name, lift, feature.detail, feature.query, feature.candidate)
+    return Scorer(query).score(candidate)
+
+
+class Scorer:
+    """Scores candidates against one query, as `score` does, remembering what they share.
+
+    The candidates of a query share tokens (the one that made them candidates, common given
+    names): what a candidate token resembles in a query name is worked out once per query.
+    """
+
+    def __init__(self, query: Record) -> None:
+        self.query = query
+        self._names = [_shape(name) for name in query.names]
+        # by `person`, then one per query name
+        self._partners: dict[bool, list[_Partners]] = {
+            person: [{} for _ in query.names] for person in (False, True)
+        }
+        # The checks that have something to go on (each finds nothing when the query has nothing).
+        self._checks = [
+            check
+            for check, values in (
+                (_dates, query.dates),
+                (_countries, query.countries),
+                (_gender, query.genders),
             )
-            total += lift
-        else:
-            features.append(feature)
-            total += feature.effect
-    return Scored(round(min(max(total, 0.0), 1.0), 4), features)
+            if values
+        ]
+
+    def best_name(self, candidate: Record) -> tuple[float, PreparedName, PreparedName] | None:
+        """The best pairing of a query name with a candidate name, weighted by the latter's kind;
+        the first of equals."""
+        person = "Person" in (self.query.schema, candidate.schema)
+        names = [_shape(name) for name in candidate.names]
+        best: tuple[float, PreparedName, PreparedName] | None = None
+        for q, partners in zip(self._names, self._partners[person], strict=True):
+            for c in names:
+                # Similarities are at most 1, so a pairing scores at most the candidate name's
+                # kind weight: one that cannot beat the best so far need not be compared.
+                if best is not None and best[0] >= c.kind_weight:
+                    continue
+                score = _name_similarity(q, c, person, partners) * c.kind_weight
+                if best is None or score > best[0]:
+                    best = (score, q.name, c.name)
+        return best
+
+    def score(self, candidate: Record) -> Scored:
+        """The candidate's score for the query, between 0 and 1, with its features."""
+        query = self.query
+        features: list[Feature] = []
+        best = self.best_name(candidate)
+        name_score = 0.0
+        if best is not None:
+            name_score, qn, cn = best
+            detail = (
+                "name"
+                if cn.kind == "name"
+                else f"name against {cn.kind} (weighted {cn.kind_weight})"
+            )
+            features.append(Feature("name_match", name_score, detail, qn.original, cn.original))
+        total = name_score
+        identifier_features = _identifiers(query, candidate) if query.identifiers else []
+        for check in self._checks:
+            feature = check(query, candidate)
+            if feature is not None:
+                features.append(feature)
+                total += feature.effect
+        for feature in identifier_features:
+            if feature.name == "identifier_match":
+                lift = max(0.0, max(name_score, IDENTIFIER_MATCH_FLOOR) - total)
+                features.append(
+                    Feature(feature.name, lift, feature.detail, feature.query, feature.candidate)
+                )
+                total += lift
+            else:
+                features.append(feature)
+                total += feature.effect
+        return Scored(round(min(max(total, 0.0), 1.0), 4), features)

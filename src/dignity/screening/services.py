@@ -31,7 +31,7 @@ from dignity.screening.score import (
     ALGORITHM_VERSION,
     DEFAULT_THRESHOLD,
     Scored,
-    score,
+    Scorer,
 )
 
 DEFAULT_DATASET = "default"  # every list, as yente's default collection
@@ -106,7 +106,8 @@ def match_one(index: CandidateIndex, query: Record, options: Options) -> Outcome
     candidates = index.candidates(
         query, datasets=datasets, limit=max(options.limit * 3, MIN_CANDIDATES)
     )
-    scored = [(score(query, candidate), candidate) for candidate in candidates]
+    scorer = Scorer(query)
+    scored = [(scorer.score(candidate), candidate) for candidate in candidates]
     scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
     hits = [
         Hit(candidate, result, result.score >= options.threshold)

@@ -5,7 +5,9 @@ legal forms come off (rigour's tables, the successor of `fingerprints`), the res
 to ASCII (rigour's ICU-based transliteration covers Cyrillic, Arabic, Persian, Hebrew, Chinese,
 Japanese, Korean, Greek and more) and split into tokens. Each token carries three forms to compare
 on: its ASCII text, a metaphone key, and a consonant skeleton, which is what survives of a name
-written in an abjad (Arabic, Persian, Hebrew), where short vowels are not written.
+written in an abjad (Arabic, Persian, Hebrew), where short vowels are not written. A token written
+in Han characters, kana, Hangul, Hebrew, Arabic or Cyrillic also carries the Latin spellings its
+original stands for (`translit`), since the one ICU romanisation is seldom the one a list uses.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from rigour.names import (
 from rigour.text import metaphone
 from rigour.text.scripts import text_scripts
 from rigour.text.translit import ascii_text
+
+from dignity.screening.align import Aligner, compile_lattice
+from dignity.screening.translit import readings
 
 # Name kinds as FollowTheMoney properties carry them; the weight a match through each one keeps.
 NAME_KINDS = {
@@ -78,6 +83,10 @@ NASAB = frozenset(["bin", "ibn", "bn", "bint", "binti", "bnt", "ben", "ould"])
 PATRONYMIC_ENDINGS = ("ovich", "evich", "ovitch", "evitch", "ovna", "evna", "ichna", "ogly", "oglu")
 ABJADS = frozenset({"Arabic", "Hebrew", "Syriac", "Thaana"})
 _SPLIT = re.compile(r"[^a-z0-9]+")
+# Word breaks in a name not written in Latin letters (the apostrophe of a Hebrew geresh stays).
+_WORDS = re.compile(r"[\s\-\u2010-\u2015,.;:()/\\&\"\u00b7\u30fb\u2022=_+|]+")
+_ARTICLE = re.compile(r"^\u0627\u0644[\u0620-\u064a]{3,}$")  # al- on an Arabic word
+_HAN_ONLY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _VOWELS_AND_GLIDES = re.compile(r"[aeiouwyh]")
 _REPEATS = re.compile(r"(.)\1+")
 # Apostrophes and the transliterations of ayn and hamza sit inside a word, not between two.
@@ -101,6 +110,9 @@ class Token:
     korean: bool = False  # one Hangul syllable: compare on `korean_key` too
     # How much the token identifies: particles and initials little, longer tokens more.
     weight: float = 1.0
+    # The Latin spellings the token's original script stands for (see `translit`), or None for
+    # a token written in Latin letters or in a script without a table there.
+    readings: Aligner | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +127,10 @@ class PreparedName:
     # The tokens run together (`Abdul Rahman` and `Abdulrahman` agree on it), and its sound key.
     fused: str = ""
     sound: str = ""
+    # The Latin spellings of the fused form, when every part of it has them (see `translit`),
+    # and whether the name is written as one word (克魯森, 김정은: its parts are syllables).
+    readings: Aligner | None = None
+    one_word: bool = False
 
     @property
     def kind_weight(self) -> float:
@@ -179,22 +195,66 @@ _KOREAN_INITIALS = {"g": "k", "d": "t", "b": "p", "j": "ch", "r": "l"}
 
 
 @lru_cache(maxsize=200_000)
-def make_token(text: str, abjad: bool, patronymic: bool = False, korean: bool = False) -> Token:
-    particle = text in PARTICLES and not korean
+def make_token(
+    text: str, abjad: bool, patronymic: bool = False, korean: bool = False, written: str = ""
+) -> Token:
+    """The token of `text`; `written` is the word as its own script writes it, if not Latin."""
+    # one syllable of a name in Han characters or Hangul is never an article (德 de, 다 da)
+    particle = text in PARTICLES and not korean and not _HAN_ONLY.fullmatch(written)
     phonetic = metaphone(text) if len(text) > 1 and not text.isdigit() else ""
     weight = 0.2 if particle else 0.3 if len(text) == 1 else min(0.4 + 0.1 * len(text), 1.2)
+    lattice = readings(written) if written else None
     return Token(
-        text, phonetic, skeleton(text), abjad, particle, patronymic and not particle, korean, weight
+        text,
+        phonetic,
+        skeleton(text),
+        abjad,
+        particle,
+        patronymic and not particle,
+        korean,
+        weight,
+        compile_lattice(lattice) if lattice else None,
     )
 
 
-def _tokens(ascii_form: str, abjad: bool, person: bool, korean: bool) -> tuple[Token, ...]:
-    parts = [part for part in _SPLIT.split(_INNER_MARKS.sub("", ascii_form)) if part]
+def _parts(ascii_form: str) -> list[str]:
+    return [part for part in _SPLIT.split(_INNER_MARKS.sub("", ascii_form)) if part]
+
+
+def _written_parts(name: str) -> list[tuple[str, str]]:
+    """The ASCII parts of a name not in Latin letters, each with the word it was written as.
+
+    Words are transliterated one by one, so that each part keeps its own script form; a Han
+    character is a part of its own (one syllable of pinyin), and an Arabic article a word apart.
+    A part that is not a whole word (ICU split it) keeps no script form.
+    """
+    parts: list[tuple[str, str]] = []
+    for word in _WORDS.split(name):
+        if not word:
+            continue
+        if _ARTICLE.match(word):
+            parts.append(("al", ""))
+            word = word[2:]
+        if _HAN_ONLY.fullmatch(word):
+            parts.extend((ascii_text(char).lower(), char) for char in word)
+            continue
+        found = _parts(ascii_text(word).lower())
+        if len(found) == 1:
+            parts.append((found[0], word))
+        else:
+            parts.extend((part, "") for part in found)
+    return parts
+
+
+def _tokens(
+    parts: list[tuple[str, str]], abjad: bool, person: bool, korean: bool
+) -> tuple[Token, ...]:
+    texts = [text for text, _ in parts]
     tokens = []
-    for position, part in enumerate(parts):
-        after_nasab = position > 0 and parts[position - 1] in NASAB
+    for position, (part, written) in enumerate(parts):
+        after_nasab = position > 0 and texts[position - 1] in NASAB
         patronymic = person and (after_nasab or part.endswith(PATRONYMIC_ENDINGS))
-        tokens.append(make_token(part, abjad, patronymic, korean))
+        tokens.append(make_token(part, abjad, patronymic, korean, written))
     return tuple(tokens)
 
 
@@ -217,18 +277,52 @@ def prepare_name(name: str, kind: str, kind_of_thing: str) -> PreparedName | Non
     scripts = text_scripts(stripped)
     abjad = bool(scripts & ABJADS)
     korean = "Hangul" in scripts
+    # A name written as one word (克魯森, 김정은) is also compared whole (see `score._sound`).
+    one_word = sum(1 for word in _WORDS.split(stripped) if word) == 1
     if korean:  # one token per syllable: a Korean name is written without spaces
         stripped = " ".join(stripped)
     if abjad:  # a word-final ta marbuta is said (and romanised) as -a or -ah, not -t
         stripped = stripped.replace("\u0629", "\u0647")
-    ascii_form = ascii_text(stripped).lower()
-    tokens = _tokens(ascii_form, abjad, kind_of_thing == "person", korean)
+    foreign = not _latin(scripts)
+    if foreign:
+        parts = _written_parts(stripped)
+    else:
+        parts = [(part, "") for part in _parts(ascii_text(stripped).lower())]
+    tokens = _tokens(parts, abjad, kind_of_thing == "person", korean)
     if not any(not t.particle for t in tokens):
         return None
     fused = "".join(t.text for t in tokens if not t.particle)
     return PreparedName(
-        name, kind, tokens, legal_forms, not _latin(scripts), fused, sound_key(fused)
+        name,
+        kind,
+        tokens,
+        legal_forms,
+        foreign,
+        fused,
+        sound_key(fused),
+        _fused_readings(tokens, "".join(stripped.split()) if one_word else "") if foreign else None,
+        one_word,
     )
+
+
+def _fused_readings(tokens: tuple[Token, ...], word: str) -> Aligner | None:
+    """The lattice of the name's parts run together (particles left out, as in `fused`).
+
+    A name written as one `word` is read whole, so that what one syllable does to the next
+    (마이클: 이 after 마 lengthens it, Michael) is kept.
+    """
+    if word and not any(t.particle for t in tokens) and all(t.readings for t in tokens):
+        whole = readings(word.strip())
+        if whole:
+            return compile_lattice(whole)
+    lattices = []
+    for token in tokens:
+        if token.particle:
+            continue
+        if token.readings is None:
+            return None
+        lattices.append(token.readings.lattice)
+    return compile_lattice(tuple(segment for lattice in lattices for segment in lattice))
 
 
 def _latin(scripts: set[str]) -> bool:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import pytest
 
 from dignity.exc import InvalidInput
+from dignity.screening.align import compile_lattice, distance
 from dignity.screening.records import make_record, query_record
 from dignity.screening.score import DEFAULT_THRESHOLD, score
+from dignity.screening.text import prepare_name
+from dignity.screening.translit import readings
 
 POSITIVES = [
     # patronymic left out, surname-first listing
@@ -37,6 +40,25 @@ POSITIVES = [
     ("Company", "Rosneft Oil Company PJSC", "Public Joint Stock Company Rosneft Oil Company"),
     # Korean in Hangul against the romanised listing
     ("Person", "김정은", "KIM, Jong Un"),
+    # a foreign name in Chinese characters, as the Xinhua rules write it (ke lin dun)
+    ("Person", "克林頓", "Clinton"),
+    # a bare consonant in Chinese: 尔 for a final r (bu lai er)
+    ("Person", "布莱尔", "Blair"),
+    # katakana: the u that Japanese adds, and l written as r (sumisu, makudonarudo)
+    ("Person", "スミス", "Smith"),
+    ("Person", "マクドナルド", "McDonald"),
+    # a doubled consonant (ッ) and sh
+    ("Person", "ブッシュ", "Bush"),
+    # Hangul: the inserted vowel ㅡ, and a diphthong written in two syllables
+    ("Person", "스미스", "Smith"),
+    ("Person", "마이클", "Michael"),
+    # Hebrew and Arabic leave short vowels out
+    ("Person", "נתניהו", "Netanyahu"),
+    ("Person", "أسامة", "Osama"),
+    # Cyrillic дж for j, with a silent h in the Latin spelling
+    ("Person", "Джонсон", "Johnson"),
+    # an Arabic name written in two words against a Latin name written in one
+    ("Person", "حبيب الله رشاد", "HABIBULLAH RESHAD"),
 ]
 
 NEGATIVES = [
@@ -50,6 +72,15 @@ NEGATIVES = [
     ("Person", "Vladimir Putin", "Vladimir P. KONONOV"),
     # a shared common word
     ("Company", "Rosneft Oil Company", "Tatneft Oil Company"),
+    # a name in another script is not any name its letters could begin
+    ("Person", "ジョンソン", "Jackson"),
+    ("Person", "スミス", "Simmons"),
+    ("Person", "스미스", "Smart"),
+    ("Person", "布莱尔", "Bauer"),
+    # vav and yod are always read: Netanyahu does not shrink to Nathan
+    ("Person", "נתניהו", "Nathan"),
+    # a different given name before the same family: Ali is not Uday (Saddam Hussein's sons)
+    ("Person", "علي صدام حسين التكريتي", "UDAY SADDAM HUSSEIN AL-TIKRITI"),
 ]
 
 
@@ -147,3 +178,49 @@ def test_bad_queries_are_refused_with_the_field() -> None:
     with pytest.raises(InvalidInput) as empty:
         query_record("Person", {"name": ["  "]})
     assert empty.value.errors[0].field == "query.properties.name"
+
+
+@pytest.mark.parametrize(
+    ("written", "latin"),
+    [
+        ("克魯森", "crewson"),  # 克 k or c, 魯 lu or ru, 森 sen or son
+        ("ブラムレット", "bramlett"),
+        ("랄스턴", "ralston"),
+        ("סמוט", "smooth"),
+        ("Щукин", "shchukin"),
+    ],
+)
+def test_a_latin_spelling_is_one_reading_of_the_script(written: str, latin: str) -> None:
+    lattice = readings(written)
+    assert lattice is not None
+    assert distance(latin, compile_lattice(lattice)) == 0.0
+
+
+def test_each_script_has_its_readings_and_latin_has_none() -> None:
+    assert readings("Smith") is None
+    assert readings("Σμιθ") is None  # Greek: ICU's romanisation only
+    for written in ("史密斯", "スミス", "스미스", "סמית", "سميث", "Смит"):
+        assert readings(written) is not None, written
+
+
+def test_a_doubled_or_silent_latin_letter_costs_less_than_another_letter() -> None:
+    aligner = compile_lattice(readings("スミス") or ())
+    assert distance("smith", aligner) == 0.0
+    assert distance("smitth", aligner) < distance("smithe", aligner) < distance("smiths", aligner)
+    assert distance("smiths", aligner) == 1.0
+
+
+def test_tokens_keep_their_own_script_form() -> None:
+    name = prepare_name("عبد الرحمن القادولي", "name", "person")
+    assert name is not None
+    assert [t.text for t in name.tokens] == ["bd", "al", "rhmn", "al", "qadwly"]
+    assert [t.readings is not None for t in name.tokens] == [True, False, True, False, True]
+    chinese = prepare_name("习近平", "name", "person")
+    assert chinese is not None
+    assert [t.text for t in chinese.tokens] == ["xi", "jin", "ping"]
+    assert chinese.one_word
+    assert chinese.readings is not None
+    latin = prepare_name("Xi Jinping", "name", "person")
+    assert latin is not None
+    assert latin.readings is None
+    assert all(t.readings is None for t in latin.tokens)
