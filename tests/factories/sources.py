@@ -8,13 +8,19 @@ from pathlib import Path
 import pytest
 from followthemoney import StatementEntity
 
+from conftest import PostgresDatabases
 from dignity.exc import FieldError, InvalidInput
+from dignity.registry import services as registry
 from dignity.sources.entities import list_dataset
 from dignity.sources.formats import get_reader
 from dignity.sources.report import ImportReport
+from dignity.sources.services import open_list
+from dignity.store import create_engine, make_sessionmaker, migrate, transaction
 
 TESTS = Path(__file__).resolve().parents[1]
 FIXTURES = TESTS / "fixtures/sources"
+# The UN consolidated list, verbatim, beside the repository.
+UN_FILE = TESTS.parents[1] / "shared/data/un/consolidated.xml"
 # Verbatim excerpts of the publishers' files, beside the repository (see their PROVENANCE.md).
 EXCERPTS = TESTS.parents[1] / "shared/data/excerpts"
 
@@ -63,3 +69,17 @@ def hostile_xml(root: str, body: str) -> dict[str, str]:
         "padded": f'<?xml version="1.0"?><!--{"x" * 70_000}-->\n'
         f'<!DOCTYPE {root} [<!ENTITY e "e">]>\n<{root}>{body.format("&e;")}</{root}>\n',
     }
+
+
+def un_store(postgres: PostgresDatabases | None, directory: Path) -> str:
+    """The URL of a store of its own (a database on the PostgreSQL server when the run has one,
+    else a SQLite file in `directory`), migrated, with the UN list imported."""
+    url = postgres.create() if postgres is not None else f"sqlite:///{directory / 'dignity.db'}"
+    engine = create_engine(url)
+    try:
+        migrate.upgrade(engine)
+        with transaction(make_sessionmaker(engine)) as session:
+            registry.import_list(session, open_list(UN_FILE, "un-xml"), actor="test")
+    finally:
+        engine.dispose()
+    return url

@@ -27,13 +27,12 @@ from conftest import PostgresDatabases, make_settings
 from dignity.audit.models import AuditEvent
 from dignity.cli import app
 from dignity.cli.context import operator, state
-from dignity.registry import services as registry
 from dignity.screening.batch import BatchOptions, screen_file
 from dignity.screening.models import Screening
 from dignity.security.exports import safe_cell
 from dignity.settings import Settings
-from dignity.sources.services import open_list
-from dignity.store import create_engine, make_sessionmaker, migrate, transaction
+from dignity.store import transaction
+from factories.sources import un_store as un_list_store
 
 UN_FILE = Path(__file__).resolve().parents[3].parent / "shared/data/un/consolidated.xml"
 HAMZA = "un-qdi.421"  # HAMZA USAMA MUHAMMAD BIN LADEN
@@ -45,16 +44,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def un_store(postgres: PostgresDatabases | None, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if postgres is not None:
-        url = postgres.create()
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('screen') / 'dignity.db'}"
-    engine = create_engine(url)
-    migrate.upgrade(engine)
-    with transaction(make_sessionmaker(engine)) as session:
-        registry.import_list(session, open_list(UN_FILE, "un-xml"), actor="test")
-    engine.dispose()
-    return url
+    return un_list_store(postgres, tmp_path_factory.mktemp("screen"))
 
 
 @pytest.fixture

@@ -28,7 +28,6 @@ from test_browser import Watch
 from browser import CHROMIUM_ARGS, chromium_executable, screenshot_path, serve
 from conftest import PostgresDatabases, make_settings
 from dignity.api.app import create_app
-from dignity.registry import services as registry
 from dignity.screening.monitoring.models import Alert, AlertDecision
 from dignity.screening.monitoring.rescreen import screen_subjects
 from dignity.screening.monitoring.subjects import add_subject, create_portfolio
@@ -38,9 +37,9 @@ from dignity.security.crypto import Keyring
 from dignity.security.models import User
 from dignity.security.permissions import Role
 from dignity.security.projects import add_member, create_project
-from dignity.sources.services import open_list
-from dignity.store import create_engine, make_sessionmaker, migrate, transaction
+from dignity.store import create_engine, make_sessionmaker, transaction
 from factories.security import Account, make_account
+from factories.sources import un_store as un_list_store
 
 pytestmark = pytest.mark.browser
 
@@ -64,18 +63,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def un_store(postgres: PostgresDatabases | None, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if postgres is not None:
-        url = postgres.create()
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('browser-monitoring') / 'dignity.db'}"
-    engine = create_engine(url)
-    try:
-        migrate.upgrade(engine)
-        with transaction(make_sessionmaker(engine)) as session:
-            registry.import_list(session, open_list(UN_FILE, "un-xml"), actor="test")
-    finally:
-        engine.dispose()
-    return url
+    return un_list_store(postgres, tmp_path_factory.mktemp("browser-monitoring"))
 
 
 @pytest.fixture

@@ -28,13 +28,12 @@ from browser import CHROMIUM_ARGS, chromium_executable, screenshot_path, serve
 from conftest import PostgresDatabases, make_settings
 from dignity.api.app import create_app
 from dignity.api.auth import SESSION_COOKIE
-from dignity.registry import services as registry
 from dignity.security import sessions
 from dignity.security.models import User
 from dignity.security.permissions import Role
-from dignity.sources.services import open_list
-from dignity.store import create_engine, make_sessionmaker, migrate, transaction
+from dignity.store import create_engine, make_sessionmaker
 from factories.security import Account, make_account
+from factories.sources import un_store as un_list_store
 
 pytestmark = pytest.mark.browser
 
@@ -54,18 +53,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def un_store(postgres: PostgresDatabases | None, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if postgres is not None:
-        url = postgres.create()
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('browser-screening') / 'dignity.db'}"
-    engine = create_engine(url)
-    try:
-        migrate.upgrade(engine)
-        with transaction(make_sessionmaker(engine)) as session:
-            registry.import_list(session, open_list(UN_FILE, "un-xml"), actor="test")
-    finally:
-        engine.dispose()
-    return url
+    return un_list_store(postgres, tmp_path_factory.mktemp("browser-screening"))
 
 
 @pytest.fixture
