@@ -1,0 +1,1 @@
+"""Evidence: write-once originals, streaming encryption, chain of custody, fixity."""
