@@ -45,8 +45,13 @@ def chromium_executable() -> str:
 
 
 def screenshot_path(name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS / name
+    """Where a screenshot goes: artifacts/screenshots/, or its postgres/ folder in a PostgreSQL
+    run (CI runs both suites at once; neither overwrites the other's pictures)."""
+    folder = SCREENSHOTS
+    if os.environ.get("DIGNITY_DATABASE_URL", "").startswith("postgresql"):
+        folder = SCREENSHOTS / "postgres"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 @contextlib.contextmanager

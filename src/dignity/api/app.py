@@ -27,6 +27,7 @@ from dignity.api.errors import body_for_error, error_body
 from dignity.api.middleware import SecurityMiddleware
 from dignity.api.routers import accounts as accounts_api
 from dignity.api.routers import documentation as documentation_api
+from dignity.api.routers import dossiers as dossiers_api
 from dignity.api.routers import health
 from dignity.api.routers import manual as manual_api
 from dignity.api.routers import monitoring as monitoring_api
@@ -43,6 +44,7 @@ from dignity.store import create_engine, make_sessionmaker
 from dignity.web import (
     account,
     admin,
+    dossiers,
     manual,
     monitoring_alerts,
     monitoring_subjects,
@@ -169,6 +171,7 @@ def create_app(
     app.include_router(manual_api.router)
     app.include_router(monitoring_api.router)
     app.include_router(documentation_api.router)
+    app.include_router(dossiers_api.router)
     app.include_router(vocabularies_api.router)
     app.include_router(pages.router)
     app.include_router(account.router)
@@ -181,4 +184,5 @@ def create_app(
     app.include_router(monitoring_upload.router)
     app.include_router(monitoring_alerts.router)
     app.include_router(monitoring_subjects.router)
+    app.include_router(dossiers.router)
     return app

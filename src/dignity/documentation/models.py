@@ -107,9 +107,7 @@ class Person(Managed, Base):
     group_size_max: Mapped[int | None] = mapped_column(Integer, default=None)
     # Non-identifying description: "the village council", "a unit of the 3rd brigade".
     description: Mapped[str] = mapped_column(Text, default="")
-    # A registry entity this person is believed to be (an alleged perpetrator designated
-    # somewhere), linked by a reviewer; the registry itself is read through the surfaces.
-    registry_entity_id: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
+    # The registry entities an alleged perpetrator is believed to be: `dossiers.PerpetratorLink`.
 
     __table_args__ = (Index("uq_doc_persons_project_code", "project_id", "code", unique=True),)
 

@@ -27,7 +27,12 @@ from dignity.documentation.fields import (
     country_problem,
     partial_date_problem,
 )
-from dignity.documentation.models import Managed, Person, RecordChange
+
+# Re-exported: other capabilities reach a person's identity (vault) through this module.
+from dignity.documentation.identities import may_see_identities as may_see_identities
+from dignity.documentation.identities import person_identity as person_identity
+from dignity.documentation.identities import set_person_identity as set_person_identity
+from dignity.documentation.models import Act, Involvement, Managed, Person, RecordChange
 from dignity.documentation.search import index_record
 from dignity.documentation.subforms import details_problems
 from dignity.exc import Conflict, FieldError, InvalidInput, NotFound
@@ -343,3 +348,37 @@ def history(
             .order_by(RecordChange.revision, RecordChange.at)
         ).scalars()
     )
+
+
+def perpetrators(
+    session: Session, principal: Principal, project_id: str
+) -> list[tuple[Person, int, int]]:
+    """The alleged perpetrators of a project (persons involved in at least one act as such, or
+    typed as a perpetrator), each with the number of acts and of events they are involved in."""
+    principal.require(Permission.RECORDS_READ)
+    project = visible_project(session, principal, project_id)
+    involved = {
+        person_id: (acts, events)
+        for person_id, acts, events in session.execute(
+            select(
+                Involvement.perpetrator_id,
+                func.count(func.distinct(Involvement.act_id)),
+                func.count(func.distinct(Act.event_id)),
+            )
+            .join(Act, Act.id == Involvement.act_id)
+            .where(Involvement.project_id == project.id)
+            .group_by(Involvement.perpetrator_id)
+        )
+    }
+    persons = session.execute(
+        select(Person)
+        .where(
+            Person.project_id == project.id,
+            Person.id.in_(
+                select(Involvement.perpetrator_id).where(Involvement.project_id == project.id)
+            )
+            | Person.perpetrator_type.is_not(None),
+        )
+        .order_by(Person.code)
+    ).scalars()
+    return [(person, *involved.get(person.id, (0, 0))) for person in persons]

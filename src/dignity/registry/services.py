@@ -23,6 +23,11 @@ from sqlalchemy.orm import Session
 from dignity.audit import record_event
 from dignity.exc import FieldError, InvalidInput, NotFound
 from dignity.registry import staging
+
+# Re-exported: other capabilities use the registry through this module.
+from dignity.registry.designations import Designation as Designation
+from dignity.registry.designations import authorities as authorities
+from dignity.registry.designations import designations as designations
 from dignity.registry.models import ListVersion, SourceList, Statement
 from dignity.sources.services import ListFile, list_dataset, open_list
 

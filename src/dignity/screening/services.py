@@ -26,13 +26,12 @@ from dignity.screening.build import (
 from dignity.screening.index import CandidateIndex, MemoryIndex
 from dignity.screening.models import Screening
 from dignity.screening.records import Record, query_record
-from dignity.screening.score import (
-    ALGORITHM,
-    ALGORITHM_VERSION,
-    DEFAULT_THRESHOLD,
-    Scored,
-    Scorer,
-)
+
+# Re-exported: other capabilities use screening through this module only.
+from dignity.screening.score import ALGORITHM as ALGORITHM
+from dignity.screening.score import ALGORITHM_VERSION as ALGORITHM_VERSION
+from dignity.screening.score import DEFAULT_THRESHOLD as DEFAULT_THRESHOLD
+from dignity.screening.score import Scored, Scorer
 
 DEFAULT_DATASET = "default"  # every list, as yente's default collection
 DEFAULT_LIMIT = 5
@@ -114,6 +113,20 @@ def match_one(index: CandidateIndex, query: Record, options: Options) -> Outcome
         for result, candidate in scored[: options.limit]
     ]
     return Outcome(query.id, query, hits, len(candidates))
+
+
+def match_unrecorded(
+    index: CandidateIndex, queries: Sequence[Query], options: Options
+) -> list[Outcome]:
+    """Screen queries without keeping a `Screening` row of them.
+
+    For callers whose queries must not be stored in plain text (names read from the identity
+    vault): they record what was screened their own way, by reference, with `index.versions`,
+    `ALGORITHM` and `ALGORITHM_VERSION`.
+    """
+    return [
+        match_one(index, query_record(q.schema, q.properties, key=q.key), options) for q in queries
+    ]
 
 
 def screen(

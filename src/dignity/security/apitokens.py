@@ -31,6 +31,9 @@ PERSONAL_SCOPES = TOKEN_SCOPES | {
     Permission.RECORDS_WRITE,
     Permission.AUDIT_READ,
     Permission.EXPORT_BULK,
+    # Who a person is, for staff whose role has need-to-know (never for service accounts).
+    Permission.IDENTITIES_READ,
+    Permission.IDENTITIES_WRITE,
 }
 
 

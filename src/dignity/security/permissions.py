@@ -1,6 +1,8 @@
 """Roles and what each may do. Deny by default: a permission not listed here is granted to no one.
 
 Roles are global; projects (case files) decide which records a user sees (see `authz`).
+Who a survivor or witness is (the identity vault of `consent`) is need-to-know: `identities:*`
+go to administrators and investigators only, and never to a service account's token.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     EXPORT_BULK = "export:bulk"
     TOKENS_MANAGE = "tokens:manage"
+    IDENTITIES_READ = "identities:read"
+    IDENTITIES_WRITE = "identities:write"
 
 
 _READ = {Permission.PROJECTS_READ, Permission.REGISTRY_READ}
@@ -43,6 +47,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SCREENING_READ,
             Permission.SCREENING_WRITE,
             Permission.EXPORT_BULK,
+            Permission.IDENTITIES_READ,
+            Permission.IDENTITIES_WRITE,
         }
     ),
     Role.ANALYST: frozenset(_READ | {Permission.RECORDS_READ, Permission.SCREENING_READ}),
@@ -52,7 +58,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset(_READ | {Permission.RECORDS_READ}),
 }
 
-# Scopes an API token may carry: the permissions that make sense for a machine client.
+# Scopes an API token may carry: the permissions that make sense for a machine client. Never
+# `identities:*`: no machine client has need-to-know of who a person is.
 TOKEN_SCOPES = frozenset(
     {
         Permission.REGISTRY_READ,

@@ -5,31 +5,49 @@
     GET  /api/documentation/{type}/{id}     read one
     PATCH /api/documentation/{type}/{id}    change the given fields; `revision` is required (409)
     GET  /api/documentation/{type}/{id}/history   who changed what
+    GET  /api/documentation/persons/{id}/identity  who the person is (identity vault)
+    PUT  /api/documentation/persons/{id}/identity  create or replace it (`revision`: 409)
 
 Reading needs `records:read`, writing `records:write`, and the caller must be a member of the
 record's project (API clients of no team see nothing). The body's fields are those of
 `documentation.fields`; codes are vocabulary terms (`GET /api/vocabularies/{name}`).
+
+Identities are need-to-know (`identities:read`, `identities:write`): for anyone else the identity
+routes answer 404 as for a missing person, and a person's JSON has no `identity` key at all (only
+the single-person read carries it; lists never do).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from dignity.api.auth import api_permission
 from dignity.api.deps import SessionDep
+from dignity.consent.services import IdentityRead, IdentityWrite
+from dignity.documentation import identities
 from dignity.documentation import services as docs
 from dignity.documentation.fields import RECORD_TYPES, RecordType
 from dignity.documentation.fields import Field as RecordField
+from dignity.exc import NotFound
 from dignity.security.authz import Principal
+from dignity.security.crypto import Keyring
 from dignity.security.permissions import Permission
 
 router = APIRouter(tags=["documentation"])
 
 ReaderDep = Annotated[Principal, Depends(api_permission(Permission.RECORDS_READ))]
 WriterDep = Annotated[Principal, Depends(api_permission(Permission.RECORDS_WRITE))]
+
+
+def _keyring(request: Request) -> Keyring:
+    keyring: Keyring = request.app.state.keyring
+    return keyring
+
+
+KeyringDep = Annotated[Keyring, Depends(_keyring)]
 
 
 def _annotation(field: RecordField) -> Any:
@@ -135,7 +153,10 @@ def _routes(kind: RecordType) -> None:
         summary=f"Create one of {title}",
     )
     router.add_api_route(
-        f"/api/documentation/{name}/{{record_id}}", read, methods=["GET"], summary=f"Read {title}"
+        f"/api/documentation/{name}/{{record_id}}",
+        read_person if name == "persons" else read,
+        methods=["GET"],
+        summary=f"Read {title}",
     )
     router.add_api_route(
         f"/api/documentation/{name}/{{record_id}}",
@@ -148,6 +169,48 @@ def _routes(kind: RecordType) -> None:
         history,
         methods=["GET"],
         summary=f"History of {title}",
+    )
+
+
+def read_person(
+    record_id: str, session: SessionDep, principal: ReaderDep, keyring: KeyringDep
+) -> dict[str, Any]:
+    """A person; with need-to-know also `identity` (null when the vault holds none)."""
+    values = docs.record_values(
+        "persons", docs.get_record(session, principal, "persons", record_id)
+    )
+    if identities.may_see_identities(principal):
+        found = identities.person_identity_record(session, principal, keyring, record_id)
+        values["identity"] = None if found is None else found.model_dump(mode="json")
+    return values
+
+
+@router.get(
+    "/api/documentation/persons/{record_id}/identity",
+    summary="Read who a person is (need-to-know; 404 otherwise)",
+)
+def read_identity(
+    record_id: str, session: SessionDep, principal: ReaderDep, keyring: KeyringDep
+) -> IdentityRead:
+    found = identities.person_identity_record(session, principal, keyring, record_id)
+    if found is None:
+        raise NotFound("the identity vault holds nothing for this person")
+    return found
+
+
+@router.put(
+    "/api/documentation/persons/{record_id}/identity",
+    summary="Create or replace who a person is (need-to-know; 409 if changed since `revision`)",
+)
+def write_identity(
+    record_id: str,
+    body: IdentityWrite,
+    session: SessionDep,
+    principal: WriterDep,
+    keyring: KeyringDep,
+) -> IdentityRead:
+    return identities.set_person_identity(
+        session, principal, keyring, record_id, body.values, body.revision
     )
 
 

@@ -11,6 +11,8 @@ MODEL_MODULES = (
     "dignity.screening.models",
     "dignity.screening.monitoring.models",
     "dignity.documentation.models",
+    "dignity.consent.models",
+    "dignity.dossiers.models",
 )
 
 # Tables the migrations create by hand, outside the models: the full-text index of documentation

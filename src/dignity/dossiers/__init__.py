@@ -1,0 +1,1 @@
+"""Perpetrator dossiers: documented perpetrators meet the registry (the accountability gap)."""

@@ -1,0 +1,96 @@
+"""SECURITY.md item 1: an identity stored through the API is in the store only as ciphertext.
+
+A canary name goes in through the API into a store of its own; then every byte of the SQLite
+files (database, WAL, shared memory), or every text, JSON, tsvector and bytea value of every
+PostgreSQL table, is searched: the canary is absent, while a marker stored in plain text (a
+person's description) is found, which shows the search reads the data. Reading through the
+service returns the canary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine, make_url
+from vault_helpers import identifying, new_canary, project_with_investigator
+
+from conftest import make_settings
+from dignity.api.app import create_app
+from dignity.documentation.identities import person_identity
+from dignity.store import create_engine, is_sqlite, make_sessionmaker, migrate
+from factories.monitoring import personal_token
+
+SCOPES = ("records:read", "records:write", "projects:read", "identities:read", "identities:write")
+TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb", "tsvector", "bytea")
+
+
+def _sqlite_bytes(engine: Engine) -> bytes:
+    database = Path(make_url(str(engine.url)).database or "")
+    files = sorted(database.parent.glob(database.name + "*"))  # the file, -wal and -shm
+    assert database in files
+    return b"".join(path.read_bytes() for path in files)
+
+
+def _postgres_values(engine: Engine) -> Iterator[bytes]:
+    with engine.connect() as connection:
+        columns = connection.execute(
+            sa.text(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'public' AND data_type = ANY(:types)"
+            ),
+            {"types": list(TEXT_TYPES)},
+        ).all()
+        assert any(table == "identities" for table, _, _ in columns)
+        quote = connection.dialect.identifier_preparer.quote
+        for table, column, data_type in columns:
+            value = quote(column) if data_type == "bytea" else f"{quote(column)}::text"
+            # Names come from the catalogue, not from input.
+            query = f"SELECT {value} FROM {quote(table)} WHERE {quote(column)} IS NOT NULL"  # noqa: S608
+            for (found,) in connection.exec_driver_sql(query):
+                yield bytes(found) if data_type == "bytea" else str(found).encode()
+
+
+def test_a_canary_stored_through_the_api_is_only_ciphertext_in_the_store(
+    tmp_path: Path, fresh_store_url: str
+) -> None:
+    canary, control = new_canary(), new_canary().replace("canary", "control")
+    settings = make_settings(tmp_path, database_url=fresh_store_url)
+    engine = create_engine(fresh_store_url)
+    migrate.upgrade(engine)
+    factory = make_sessionmaker(engine)
+    app = create_app(settings, factory)
+    client = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+    with factory() as session:
+        project, investigator = project_with_investigator(session)
+        headers = personal_token(session, settings, investigator, SCOPES)
+    person = client.post(
+        f"/api/projects/{project.id}/persons",
+        json={"kind": "individual", "description": f"seen at the well {control}"},
+        headers=headers,
+    ).json()
+    stored = client.put(
+        f"/api/documentation/persons/{person['id']}/identity",
+        json={"values": identifying(canary)},
+        headers=headers,
+    )
+    assert stored.status_code == 200, stored.text
+
+    with factory() as session:
+        values = person_identity(session, investigator, app.state.keyring, person["id"])
+    assert values is not None
+    assert values.names[0].name == f"Amina {canary}"
+    assert values.id_numbers[0].number == f"P{canary}"
+    engine.dispose()
+
+    if is_sqlite(engine):
+        data = _sqlite_bytes(engine)
+        assert control.encode() in data
+        assert canary.encode() not in data
+    else:
+        everything = list(_postgres_values(engine))
+        assert any(control.encode() in value for value in everything)
+        assert not [value for value in everything if canary.encode() in value]
+    engine.dispose()
