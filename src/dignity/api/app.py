@@ -44,6 +44,11 @@ from dignity.store import create_engine, make_sessionmaker
 from dignity.web import (
     account,
     admin,
+    documentation_forms,
+    documentation_forms_acts,
+    documentation_forms_event,
+    documentation_identity,
+    documentation_story,
     dossiers,
     manual,
     monitoring_alerts,
@@ -53,6 +58,7 @@ from dignity.web import (
     registry,
     screening_batch,
 )
+from dignity.web import documentation as documentation_web
 from dignity.web import monitoring as monitoring_web
 from dignity.web import screening as screening_web
 from dignity.web.templating import STATIC_DIR, SWAGGER_DIR, render_error
@@ -185,4 +191,10 @@ def create_app(
     app.include_router(monitoring_alerts.router)
     app.include_router(monitoring_subjects.router)
     app.include_router(dossiers.router)
+    app.include_router(documentation_identity.router)
+    app.include_router(documentation_forms.router)
+    app.include_router(documentation_forms_acts.router)
+    app.include_router(documentation_forms_event.router)
+    app.include_router(documentation_story.router)
+    app.include_router(documentation_web.router)
     return app

@@ -31,6 +31,9 @@ from dignity.documentation.fields import (
 # Re-exported: other capabilities reach a person's identity (vault) through this module.
 from dignity.documentation.identities import may_see_identities as may_see_identities
 from dignity.documentation.identities import person_identity as person_identity
+from dignity.documentation.identities import (
+    person_identity_record as person_identity_record,
+)
 from dignity.documentation.identities import set_person_identity as set_person_identity
 from dignity.documentation.models import Act, Involvement, Managed, Person, RecordChange
 from dignity.documentation.search import index_record
@@ -89,6 +92,8 @@ def clean_value(field: Field, raw: object, where: str) -> tuple[Any, str | None]
     if not isinstance(raw, str):
         return None, "text"
     text = raw.strip()
+    if not text:
+        return None, ("required" if field.required else None)
     if len(text) > field.max_length:
         return None, f"at most {field.max_length:,} characters"
     if field.kind == "date":
@@ -124,6 +129,8 @@ def _clean(
         if problem:
             errors.append(FieldError(field.name, problem))
             continue
+        if value is None:  # cleared: a column that cannot be empty goes back to its default
+            value = _default(kind, field.name)
         if field.kind in ("ref", "refs") and value:
             problem = next(
                 (
@@ -152,6 +159,13 @@ def _clean(
     if errors:
         raise InvalidInput(f"the {kind.name} record cannot be saved", errors)
     return cleaned
+
+
+def _default(kind: RecordType, name: str) -> Any:
+    column = kind.model.__table__.c[name]  # type: ignore[attr-defined]
+    if column.nullable or column.default is None:
+        return None
+    return column.default.arg
 
 
 def _ref_problem(session: Session, field: Field, record_id: str, project_id: str) -> str | None:

@@ -218,3 +218,32 @@ def test_an_act_takes_the_sub_form_of_its_kind(
             },
         )
     assert sorted(e.field for e in caught.value.errors) == ["maximum_sources", "minimum"]
+
+
+def test_a_cleared_field_goes_back_to_its_default_and_blank_is_not_a_title(
+    session: Session, project: Project, investigator: Principal
+) -> None:
+    ids = story(session, investigator, project)
+    event = docs.get_record(session, investigator, "events", ids["event"])
+    docs.update_record(
+        session,
+        investigator,
+        "events",
+        event.id,
+        revision=event.revision,
+        values={"place": "", "start_precision": "", "description": "  ", "country": ""},
+    )
+    cleared = docs.record_values("events", event)
+    assert (cleared["place"], cleared["description"]) == ("", "")
+    assert cleared["start_precision"] == "date.unknown"
+    assert cleared["country"] is None
+    with pytest.raises(InvalidInput) as refused:
+        docs.update_record(
+            session,
+            investigator,
+            "events",
+            event.id,
+            revision=event.revision,
+            values={"title": " "},
+        )
+    assert [(e.field, e.message) for e in refused.value.errors] == [("title", "required")]

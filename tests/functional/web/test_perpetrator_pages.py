@@ -3,68 +3,35 @@ linking by hand, posted as a browser would; what the store holds afterwards is c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import dignity.documentation.services as docs
 from dignity.dossiers.models import PerpetratorLink
 from dignity.registry import services as registry
-from dignity.security import sessions
-from dignity.security.authz import Principal
 from dignity.security.crypto import Keyring
-from dignity.security.models import Project, User
 from dignity.security.permissions import Role
 from dignity.settings import Settings
 from dignity.sources.services import open_list
 from factories.documentation import story
-from factories.monitoring import reviewer, team
-from factories.security import browser
+from factories.monitoring import team
+from factories.web import Staff, staff
 
 UN_FILE = Path(__file__).resolve().parents[3].parent / "shared/data/un/consolidated.xml"
-SAME_SITE = {"origin": "https://testserver", "sec-fetch-site": "same-origin"}
 HAMZA_ID = "un-qdi.421"
-
-
-@dataclass
-class Staff:
-    client: TestClient
-    csrf: str
-    principal: Principal
-
-    def post(self, path: str, data: dict[str, object]) -> Response:
-        return self.client.post(
-            path, data={"csrf_token": self.csrf, **data}, headers=SAME_SITE, follow_redirects=False
-        )
-
-
-def _staff(
-    app: FastAPI, session: Session, settings: Settings, name: str, project: Project, role: Role
-) -> Staff:
-    principal = reviewer(session, name, project, role)
-    user = session.get(User, principal.id)
-    assert user is not None
-    web_session, token = sessions.start_session(
-        session, settings, user, sessions.ACTIVE, datetime.now(UTC)
-    )
-    session.commit()
-    return Staff(browser(app, token), sessions.csrf_token(settings, web_session), principal)
 
 
 @pytest.fixture
 def world(app: FastAPI, session: Session, settings: Settings) -> dict[str, object]:
     registry.import_list(session, open_list(UN_FILE, "un-xml"), actor="test")
     project = team(session, "Darfur 2023")
-    investigator = _staff(app, session, settings, "investigator", project, Role.INVESTIGATOR)
-    viewer = _staff(app, session, settings, "viewer", project, Role.VIEWER)
-    stranger = _staff(app, session, settings, "stranger", team(session, "Other"), Role.INVESTIGATOR)
+    investigator = staff(app, session, settings, "investigator", project, Role.INVESTIGATOR)
+    viewer = staff(app, session, settings, "viewer", project, Role.VIEWER)
+    stranger = staff(app, session, settings, "stranger", team(session, "Other"), Role.INVESTIGATOR)
     ids = story(session, investigator.principal, project)
     session.commit()
     return {"project": project, "me": investigator, "viewer": viewer, "stranger": stranger, **ids}
