@@ -14,7 +14,17 @@ import uvicorn
 from typer.core import TyperGroup
 
 from dignity import __version__
-from dignity.cli import audit, db, manual, monitor, screen, sources, tokens, users
+from dignity.cli import (
+    audit,
+    db,
+    manual,
+    monitor,
+    records,
+    screen,
+    sources,
+    tokens,
+    users,
+)
 from dignity.cli.context import err_console, state
 from dignity.exc import DignityError
 
@@ -48,6 +58,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(screen.app, name="screen")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(records.app, name="records")
 
 
 def _print_version(value: bool) -> None:

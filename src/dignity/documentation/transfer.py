@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +46,7 @@ ORDER = (
 )
 META = ("id", "code", "revision", "entered_by", "entered_at", "updated_by", "updated_at")
 ERRORS_SHOWN = 50
+PROGRESS_EVERY = 500  # records stored between two progress reports
 
 
 def export_project(session: Session, principal: Principal, project_id: str) -> dict[str, Any]:
@@ -98,9 +99,18 @@ def _without_project(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_project(
-    session: Session, principal: Principal, project_id: str, document: Mapping[str, Any]
+    session: Session,
+    principal: Principal,
+    project_id: str,
+    document: Mapping[str, Any],
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Import an exported project into `project_id` (all or nothing); counts by record type."""
+    """Import an exported project into `project_id` (all or nothing); counts by record type.
+
+    A reference may name a record of the file or one already in the project (so the CSV files of
+    one export can be imported one type at a time). `progress(done, total)` follows the records
+    being stored.
+    """
     principal.require(Permission.RECORDS_WRITE)
     project = visible_project(session, principal, project_id)
     if document.get("format") != FORMAT:
@@ -109,7 +119,7 @@ def import_project(
     if not isinstance(given, dict):
         raise InvalidInput("no records", [FieldError("records", "an object by record type")])
     errors: list[FieldError] = []
-    known: dict[str, set[str]] = {name: set() for name in ORDER}
+    known = _project_ids(session, project.id, given)
     planned: list[tuple[RecordType, dict[str, Any]]] = []
     for name in ORDER:
         items = given.get(name, [])
@@ -128,7 +138,7 @@ def import_project(
             f"the import has {len(errors):,} problems; nothing was stored", errors[:ERRORS_SHOWN]
         )
     _refuse_existing(session, planned)
-    for kind, values in planned:
+    for done, (kind, values) in enumerate(planned, start=1):
         model: Any = kind.model
         record: Managed = model(project_id=project.id, **values)
         session.add(record)
@@ -139,10 +149,14 @@ def import_project(
             )
             session.expire(record)
         index_record(session, kind.name, record)
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(planned)):
+            progress(done, len(planned))
     for change in document.get("history", []):
         session.add(_history_row(project.id, change))
     session.flush()
-    counts = {name: len(known[name]) for name in ORDER}
+    counts = dict.fromkeys(ORDER, 0)
+    for kind, _ in planned:
+        counts[kind.name] += 1
     record_event(
         session,
         actor=principal.actor,
@@ -152,6 +166,26 @@ def import_project(
         details={"format": "json", "records": counts},
     )
     return counts
+
+
+def _project_ids(
+    session: Session, project_id: str, given: Mapping[str, Any]
+) -> dict[str, set[str]]:
+    """The ids already in the project of each record type the file's records may refer to."""
+    targets = {
+        field.target
+        for name in given
+        if name in RECORD_TYPES
+        for field in RECORD_TYPES[name].fields
+        if field.kind in ("ref", "refs")
+    }
+    known: dict[str, set[str]] = {name: set() for name in ORDER}
+    for name in targets:
+        model: Any = RECORD_TYPES[name].model
+        known[name].update(
+            session.execute(select(model.id).where(model.project_id == project_id)).scalars()
+        )
+    return known
 
 
 def _checked(

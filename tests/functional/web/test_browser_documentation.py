@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,10 +30,12 @@ from browser import CHROMIUM_ARGS, chromium_executable, screenshot_path, serve
 from conftest import make_settings
 from dignity.api.app import create_app
 from dignity.documentation.models import Act, Event, Information, Involvement, Person
-from dignity.security.models import User
+from dignity.security.authz import user_principal
+from dignity.security.models import Project, User
 from dignity.security.permissions import Role
 from dignity.security.projects import add_member, create_project
 from dignity.store import create_engine, make_sessionmaker, migrate, transaction
+from factories.documentation import story
 from factories.security import Account, make_account
 
 pytestmark = pytest.mark.browser
@@ -47,25 +49,34 @@ class Live:
     base: str
     account: Account
     factory: sessionmaker[Session]
+    project_id: str
 
 
 @pytest.fixture
-def live(tmp_path: Path, fresh_store_url: str) -> Iterator[Live]:
-    engine = create_engine(fresh_store_url)
-    migrate.upgrade(engine)
-    factory = make_sessionmaker(engine)
-    app = create_app(make_settings(tmp_path, database_url=fresh_store_url), factory)
-    with transaction(factory) as session:
-        project = create_project(session, f"Darfur 2023 {secrets.token_hex(2)}", "", actor="test")
-        account = make_account(session, app.state.keyring, "new-investigator", Role.INVESTIGATOR)
-        user = session.get(User, account.id)
-        assert user is not None
-        add_member(session, project, user, actor="test")
-    try:
-        with serve(app) as base:
-            yield Live(base, account, factory)
-    finally:
-        engine.dispose()
+def start(tmp_path: Path, fresh_store_url: str) -> Iterator[Callable[[str], Live]]:
+    """Serves the app in a page language on an empty store, with a project and its investigator."""
+    with contextlib.ExitStack() as stack:
+
+        def run(language: str = "en") -> Live:
+            engine = create_engine(fresh_store_url)
+            stack.callback(engine.dispose)
+            migrate.upgrade(engine)
+            factory = make_sessionmaker(engine)
+            settings = make_settings(tmp_path, database_url=fresh_store_url, language=language)
+            app = create_app(settings, factory)
+            with transaction(factory) as session:
+                project = create_project(
+                    session, f"Darfur 2023 {secrets.token_hex(2)}", "", actor="test"
+                )
+                account = make_account(
+                    session, app.state.keyring, "new-investigator", Role.INVESTIGATOR
+                )
+                user = session.get(User, account.id)
+                assert user is not None
+                add_member(session, project, user, actor="test")
+            return Live(stack.enter_context(serve(app)), account, factory, project.id)
+
+        yield run
 
 
 @pytest.fixture
@@ -104,8 +115,9 @@ def _one(session: Session, model: type) -> list:  # type: ignore[type-arg]
 
 
 def test_a_new_investigator_records_an_event_and_finds_it_again(
-    chromium: Browser, live: Live
+    chromium: Browser, start: Callable[[str], Live]
 ) -> None:
+    live = start("en")
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     watch = Watch(page, live.base)
@@ -211,6 +223,40 @@ def test_a_new_investigator_records_an_event_and_finds_it_again(
         expect(page.get_by_role("heading", level=3, name="June 2023")).to_be_visible()
         expect(page.get_by_role("link", name=TITLE)).to_be_visible()
         _shot(page, "5-timeline")
+        assert watch.all_problems() == []
+    finally:
+        context.close()
+
+
+def test_the_story_and_the_timeline_read_right_to_left_in_arabic(
+    chromium: Browser, start: Callable[[str], Live]
+) -> None:
+    live = start("ar")
+    with transaction(live.factory) as session:
+        user = session.get(User, live.account.id)
+        assert user is not None
+        who = user_principal(user.id, user.username, user.role, None)
+        project = session.get(Project, live.project_id)
+        assert project is not None
+        ids = story(session, who, project)
+        event = session.get(Event, ids["event"])
+        assert event is not None
+        event.description = "داهم جنود سوق الماشية في الجنينة فجراً"
+        event.place = "الجنينة"
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    watch = Watch(page, live.base)
+    try:
+        _sign_in(page, live)
+        page.goto(f"{live.base}/records/events/{ids['event']}", wait_until="networkidle")
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        expect(page.locator("html")).to_have_attribute("lang", "ar")
+        expect(page.locator("main")).to_contain_text("الجنينة")
+        expect(page.locator("main")).to_contain_text("الاحتجاز")  # the act type's Arabic label
+        _shot(page, "6-story-rtl")
+        page.goto(f"{live.base}/records/timeline", wait_until="networkidle")
+        expect(page.get_by_role("heading", level=2, name="2023", exact=True)).to_be_visible()
+        _shot(page, "7-timeline-rtl")
         assert watch.all_problems() == []
     finally:
         context.close()
