@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     audit_checkpoint_minutes: int = Field(default=10, ge=1)
     # Directory that receives a copy of every checkpoint, as the outside witness of the log.
     audit_witness_dir: Path | None = None
+    # Directory of the encrypted evidence blob store; None = `<data_dir>/evidence`.
+    blob_dir: Path | None = None
+    # Largest evidence file accepted, in bytes (refused while it streams in, nothing stored).
+    evidence_max_bytes: int = Field(default=4 * 1024**3, ge=1)
     # Directory of the versioned key-encryption keys (`v1.key`, `v2.key`, ...); never in the DB.
     kek_dir: Path | None = None
     # Staff sessions end after this many minutes without a request (at most 30).
@@ -103,6 +107,10 @@ class Settings(BaseSettings):
     @property
     def key_dir(self) -> Path:
         return self.kek_dir or self.data_dir / "keys" / "kek"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.blob_dir or self.data_dir / "evidence"
 
     @property
     def witness_dir(self) -> Path:

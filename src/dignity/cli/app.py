@@ -17,6 +17,7 @@ from dignity import __version__
 from dignity.cli import (
     audit,
     db,
+    evidence,
     manual,
     monitor,
     records,
@@ -59,6 +60,7 @@ app.add_typer(tokens.app, name="tokens")
 app.add_typer(screen.app, name="screen")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(records.app, name="records")
+app.add_typer(evidence.app, name="evidence")
 
 
 def _print_version(value: bool) -> None:

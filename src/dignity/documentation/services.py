@@ -324,7 +324,7 @@ def list_records(
     rows = session.execute(
         select(model)
         .where(*clauses)
-        .order_by(model.entered_at.desc(), model.id)
+        .order_by(model.entered_at.desc(), model.id.desc())
         .offset(max(offset, 0))
         .limit(min(max(limit, 1), LIST_MAX))
     ).scalars()

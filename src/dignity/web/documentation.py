@@ -220,17 +220,8 @@ def events_list(
             session, reader, query.values["q"], query.values["project"] or None, language
         )
     elif not query.errors:
-        total = session.execute(
-            select(func.count()).select_from(Event).where(*query.where)
-        ).scalar_one()
-        rows = list(
-            session.execute(
-                select(Event)
-                .where(*query.where)
-                .order_by(Event.start_date.desc().nulls_last(), Event.entered_at.desc(), Event.id)
-                .offset((query.page - 1) * PAGE_SIZE)
-                .limit(PAGE_SIZE)
-            ).scalars()
+        total, rows = dated_then_undated(
+            session, query.where, newest_first=True, page=query.page, size=PAGE_SIZE
         )
     return render(
         request,
@@ -282,6 +273,45 @@ MONTHS = (
 )
 
 
+def dated_then_undated(
+    session: Session, where: Sequence[Any], *, newest_first: bool, page: int, size: int
+) -> tuple[int, list[Event]]:
+    """How many events match, and one page of them: those with a date in date order (then by
+    entry), followed by those without one.
+
+    Two queries instead of one ORDER BY with NULLS LAST: each walks the index on
+    (start_date, entered_at, id) in one direction, on SQLite and PostgreSQL alike, so a page
+    costs the same with 50 events or 500,000 (a NULLS LAST order makes PostgreSQL sort them all).
+    """
+    dated = [*where, Event.start_date.is_not(None)]
+    undated = [*where, Event.start_date.is_(None)]
+    count_dated = session.execute(
+        select(func.count()).select_from(Event).where(*dated)
+    ).scalar_one()
+    count_undated = session.execute(
+        select(func.count()).select_from(Event).where(*undated)
+    ).scalar_one()
+    columns = (Event.start_date, Event.entered_at, Event.id)
+    order = [c.desc() for c in columns] if newest_first else list(columns)
+    start = (page - 1) * size
+    rows: list[Event] = []
+    if start < count_dated:
+        rows = list(
+            session.execute(
+                select(Event).where(*dated).order_by(*order).offset(start).limit(size)
+            ).scalars()
+        )
+    if len(rows) < size:
+        rows += session.execute(
+            select(Event)
+            .where(*undated)
+            .order_by(*order[1:])
+            .offset(max(start - count_dated, 0))
+            .limit(size - len(rows))
+        ).scalars()
+    return count_dated + count_undated, rows
+
+
 def group_by_month(events: Iterable[Event]) -> tuple[list[Year], list[Event]]:
     """Events in date order grouped by year then month; those of unknown date apart."""
     years: list[Year] = []
@@ -324,16 +354,10 @@ def timeline(
                 limit=search.LIMIT_MAX,
             )
             where.append(Event.id.in_([hit.record_id for hit in found]))
-        total = session.execute(select(func.count()).select_from(Event).where(*where)).scalar_one()
-        years, undated = group_by_month(
-            session.execute(
-                select(Event)
-                .where(*where)
-                .order_by(Event.start_date.asc().nulls_last(), Event.entered_at, Event.id)
-                .offset((query.page - 1) * TIMELINE_SIZE)
-                .limit(TIMELINE_SIZE)
-            ).scalars()
+        total, events = dated_then_undated(
+            session, where, newest_first=False, page=query.page, size=TIMELINE_SIZE
         )
+        years, undated = group_by_month(events)
     return render(
         request,
         "documentation/timeline.html",
@@ -401,7 +425,7 @@ def _list_records(
             session.execute(
                 select(model)
                 .where(*where)
-                .order_by(model.entered_at.desc(), model.id)
+                .order_by(model.entered_at.desc(), model.id.desc())
                 .offset((page - 1) * PAGE_SIZE)
                 .limit(PAGE_SIZE)
             ).scalars()

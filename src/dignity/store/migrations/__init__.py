@@ -13,6 +13,7 @@ MODEL_MODULES = (
     "dignity.documentation.models",
     "dignity.consent.models",
     "dignity.dossiers.models",
+    "dignity.evidence.models",
 )
 
 # Tables the migrations create by hand, outside the models: the full-text index of documentation
