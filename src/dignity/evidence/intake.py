@@ -131,6 +131,7 @@ def _ingest(
     """Stream the file in, then write the row (in a savepoint), then commit the blob."""
     blob_id = new_blob_id()
     handle = store.create(blob_id)
+    intake: _Intake | None = None
     try:
         intake = _Intake(
             handle,
@@ -186,6 +187,8 @@ def _ingest(
             )
             store.commit(blob_id, handle)
     except BaseException:
+        if intake is not None:
+            intake.encryptor.close()
         store.abort(blob_id, handle)  # the partial file; a committed blob is never removed
         raise
     return item

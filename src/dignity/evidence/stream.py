@@ -24,6 +24,7 @@ import hmac
 import os
 import struct
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -76,7 +77,11 @@ class _Hashes:
 class Encryptor:
     """Encrypt a stream into `sink` as it is written; `finish` writes the final chunk.
 
-    `write` takes any amount of bytes and never holds more than one chunk of plaintext.
+    `write` takes any amount of bytes and never holds more than one chunk of plaintext. The
+    digests are computed on a second thread while the chunk before is encrypted and written
+    (hashlib lets go of the interpreter lock), one piece in flight at a time: a large file is
+    hashed and encrypted at the same time on two cores. Each piece given to `write` is copied
+    once if it is not immutable `bytes`, so a caller may reuse its buffer.
     """
 
     def __init__(
@@ -97,9 +102,13 @@ class Encryptor:
         self._prefix = os.urandom(PREFIX_BYTES)
         self._header = MAGIC + struct.pack(">I", chunk_bytes) + self._prefix
         self._aad = self._header + blob_id.encode()
-        self._buffer = bytearray()
+        # What is waiting to be encrypted: a view of the caller's bytes (no copy) or a buffer.
+        self._held: memoryview | bytearray = bytearray()
+        self._sealed = bytearray(chunk_bytes + TAG_BYTES)
         self._counter = 0
         self._hashes = _Hashes(second_digest)
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-hash")
+        self._hashing: Future[None] | None = None
         self._done = False
         sink.write(self._header)
 
@@ -107,38 +116,59 @@ class Encryptor:
         if self._counter >= MAX_CHUNKS:
             raise ValueError("the file is too large for this chunk size")
         nonce = _nonce(self._prefix, self._counter, final)
-        self._sink.write(self._aead.encrypt(nonce, plaintext, self._aad))
+        sealed = memoryview(self._sealed)[: len(plaintext) + TAG_BYTES]
+        self._aead.encrypt_into(nonce, plaintext, self._aad, sealed)
+        self._sink.write(sealed)
         self._counter += 1
 
-    def write(self, data: bytes | memoryview) -> None:
+    def _hash(self, data: bytes) -> None:
+        if self._hashing is not None:
+            self._hashing.result()  # one piece in flight: memory stays bounded, order is kept
+        self._hashing = self._hasher.submit(self._hashes.update, data)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         if self._done:
             raise ValueError("the blob is finished")
-        view = memoryview(data)
-        self._hashes.update(view)
-        if self._buffer:
-            take = self._chunk - len(self._buffer)
-            self._buffer += view[:take]
-            view = view[take:]
-            if len(self._buffer) < self._chunk:
-                return
-            # A full buffer is only written once more bytes follow: the last chunk is final.
-            if not len(view):
-                return
-            self._emit(self._buffer, final=False)
-            self._buffer = bytearray()
+        piece = data if isinstance(data, bytes) else bytes(data)
+        if not piece:
+            return
+        self._hash(piece)
+        view = memoryview(piece)
+        if len(self._held):
+            # A full chunk is only written once more bytes follow: the last chunk is final.
+            if len(self._held) == self._chunk:
+                self._emit(self._held, final=False)
+                self._held = bytearray()
+            else:
+                held = bytearray(self._held)
+                take = self._chunk - len(held)
+                held += view[:take]
+                view = view[take:]
+                self._held = held
+                if not len(view):
+                    return
+                self._emit(held, final=False)
+                self._held = bytearray()
         while len(view) > self._chunk:
             self._emit(view[: self._chunk], final=False)
             view = view[self._chunk :]
-        self._buffer += view
+        self._held = view
 
     def finish(self) -> Digests:
-        """Write the final chunk (what is buffered, possibly nothing); the digests of it all."""
+        """Write the final chunk (what is held, possibly nothing); the digests of it all."""
         if self._done:
             raise ValueError("the blob is finished")
-        self._emit(self._buffer, final=True)
-        self._buffer = bytearray()
+        self._emit(self._held, final=True)
+        self._held = bytearray()
         self._done = True
+        if self._hashing is not None:
+            self._hashing.result()
+        self._hasher.shutdown()
         return self._hashes.digests()
+
+    def close(self) -> None:
+        """Stop the hashing thread of an encryptor that will not finish (an aborted intake)."""
+        self._hasher.shutdown(wait=True, cancel_futures=True)
 
 
 def decrypt(source: BinaryIO, blob_id: str, key: bytes, *, where: str = "") -> Iterator[bytes]:
