@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     audit_witness_dir: Path | None = None
     # Directory of the encrypted evidence blob store; None = `<data_dir>/evidence`.
     blob_dir: Path | None = None
+    # Ed25519 private key (PEM) that signs evidence export bundles; created on first use (0600).
+    evidence_signing_key_file: Path | None = None
     # Largest evidence file accepted, in bytes (refused while it streams in, nothing stored).
     evidence_max_bytes: int = Field(default=4 * 1024**3, ge=1)
     # Directory of the versioned key-encryption keys (`v1.key`, `v2.key`, ...); never in the DB.
@@ -111,6 +113,10 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "evidence"
+
+    @property
+    def evidence_signing_key_path(self) -> Path:
+        return self.evidence_signing_key_file or self.data_dir / "keys" / "evidence-ed25519.pem"
 
     @property
     def witness_dir(self) -> Path:

@@ -28,6 +28,7 @@ from dignity.api.middleware import SecurityMiddleware
 from dignity.api.routers import accounts as accounts_api
 from dignity.api.routers import documentation as documentation_api
 from dignity.api.routers import dossiers as dossiers_api
+from dignity.api.routers import evidence as evidence_api
 from dignity.api.routers import health
 from dignity.api.routers import manual as manual_api
 from dignity.api.routers import monitoring as monitoring_api
@@ -35,6 +36,8 @@ from dignity.api.routers import registry as registry_api
 from dignity.api.routers import screening as screening_api
 from dignity.api.routers import vocabularies as vocabularies_api
 from dignity.audit.maintenance import checkpoint_if_due
+from dignity.evidence.blobs import LocalBlobStore
+from dignity.evidence.recovery import recover_blobs
 from dignity.exc import DignityError
 from dignity.screening.monitoring.jobs import MonitorJobs
 from dignity.screening.services import IndexCache
@@ -59,6 +62,7 @@ from dignity.web import (
     screening_batch,
 )
 from dignity.web import documentation as documentation_web
+from dignity.web import evidence as evidence_web
 from dignity.web import monitoring as monitoring_web
 from dignity.web import screening as screening_web
 from dignity.web.templating import STATIC_DIR, SWAGGER_DIR, render_error
@@ -144,6 +148,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:  # before the first request: quarantine what a crash left in the blob store
+            store = LocalBlobStore(settings.evidence_dir)
+            await asyncio.to_thread(recover_blobs, factory, store)
+        except Exception:
+            log.exception("evidence recovery at start-up failed")
         task = asyncio.create_task(_checkpoint_loop(settings, factory))
         try:
             yield
@@ -177,6 +186,7 @@ def create_app(
     app.include_router(manual_api.router)
     app.include_router(monitoring_api.router)
     app.include_router(documentation_api.router)
+    app.include_router(evidence_api.router)
     app.include_router(dossiers_api.router)
     app.include_router(vocabularies_api.router)
     app.include_router(pages.router)
@@ -195,6 +205,7 @@ def create_app(
     app.include_router(documentation_forms.router)
     app.include_router(documentation_forms_acts.router)
     app.include_router(documentation_forms_event.router)
+    app.include_router(evidence_web.router)
     app.include_router(documentation_story.router)
     app.include_router(documentation_web.router)
     return app

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 from dignity import __version__
 from dignity.cli import (
     audit,
+    backup,
     db,
     evidence,
     manual,
@@ -61,6 +62,7 @@ app.add_typer(screen.app, name="screen")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(records.app, name="records")
 app.add_typer(evidence.app, name="evidence")
+app.add_typer(backup.app, name="backup")
 
 
 def _print_version(value: bool) -> None:

@@ -1,9 +1,11 @@
-"""`dignity evidence`: add files to the evidence vault, check fixity, read chains of custody.
+"""`dignity evidence`: add files to the evidence vault, check fixity, read chains of custody,
+export signed bundles and verify them.
 
 Files are streamed in blocks, encrypted before anything is written, and stored with their
 collection record; each file is stored in a transaction of its own, so the files named before a
 refused one stay stored and are listed. The operator acts with every right (they hold the store
-and its keys); every action is in the item's custody and the audit log under their account name.
+and its keys), so an export needs no step-up here; every action is in the item's custody and the
+audit log under their account name. `verify-bundle` opens no database: it runs anywhere.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -37,11 +40,13 @@ from dignity.evidence.blobs import LocalBlobStore
 from dignity.exc import FieldError, InvalidInput, NotFound
 from dignity.security.authz import Principal, operator_principal
 from dignity.security.crypto import Keyring, load_keyring
+from dignity.security.keys import load_signing_key
 from dignity.security.models import Project
 from dignity.store.session import transaction
 
 app = typer.Typer(
-    help="Evidence vault: add files, check their fixity, read their chains of custody.",
+    help="Evidence vault: add files, check their fixity, read their chains of custody, export "
+    "and verify signed bundles.",
     no_args_is_help=True,
 )
 
@@ -61,6 +66,10 @@ def _keyring() -> Keyring:
 
 def _store() -> LocalBlobStore:
     return LocalBlobStore(state.settings.evidence_dir)
+
+
+def _signing_key() -> Ed25519PrivateKey:
+    return load_signing_key(state.settings.evidence_signing_key_path, create=True)
 
 
 def _project(session: Session, name_or_id: str) -> Project:
@@ -283,3 +292,129 @@ def custody_command(
         f"{item_id}: the chain of custody verifies ({count(report.entries, 'entry', 'entries')})",
         markup=False,
     )
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Bundle file to write (a ZIP); it must not exist.", show_default=False
+        ),
+    ],
+    purpose: Annotated[
+        str,
+        typer.Option(
+            "--purpose",
+            help="Why it is exported (recorded in each item's custody and the bundle).",
+            show_default=False,
+        ),
+    ],
+    items: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ITEM]...", help="Ids of the items to export.", show_default=False),
+    ] = None,
+    event: Annotated[
+        str | None,
+        typer.Option("--event", help="Export the originals that are evidence of this event (id)."),
+    ] = None,
+    project: Annotated[
+        str | None,
+        typer.Option("--project", help="Export every original of this project (name or id)."),
+    ] = None,
+    working_copies: Annotated[
+        bool,
+        typer.Option("--working-copies", help="Add the working copies made from those items."),
+    ] = False,
+) -> None:
+    """Write a signed bundle of evidence items that verifies on a machine with no database."""
+    principal, keyring, store, key = _principal(), _keyring(), _store(), _signing_key()
+    written: Path | None = None
+    corrupt: evidence.CorruptEvidence | None = None
+    try:
+        with (
+            _bar(DownloadColumn(), TransferSpeedColumn()) as bar,
+            transaction(state.sessionmaker) as session,
+        ):
+            task = bar.add_task("exporting", total=None)
+            try:
+                result = evidence.export_bundle(
+                    session,
+                    principal,
+                    keyring,
+                    store,
+                    out,
+                    item_ids=items or (),
+                    event_id=event,
+                    project_id=_project(session, project).id if project is not None else None,
+                    include_working_copies=working_copies,
+                    signing_key=key,
+                    purpose=purpose,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+                written = result.path
+            except evidence.CorruptEvidence as error:
+                corrupt = error  # the item is marked corrupt: keep that, then report it
+    except BaseException:
+        if written is not None:  # the export entries were not committed: no unlogged bundle
+            written.unlink(missing_ok=True)
+        raise
+    if corrupt is not None:
+        raise corrupt
+    console.print(
+        f"{result.path}: {count(len(result.items), 'item', 'items')}, "
+        f"{count(result.files, 'file', 'files')}, {count(result.content_bytes, 'byte', 'bytes')} "
+        f"of evidence; manifest sha256 {result.manifest_sha256}",
+        markup=False,
+    )
+    console.print(
+        f"signed with key {result.key_id}: give the recipient this key id through another "
+        "channel than the bundle",
+        markup=False,
+    )
+
+
+@app.command("verify-bundle")
+def verify_bundle_command(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="PATH",
+            help="The bundle to check.",
+            exists=True,
+            dir_okay=False,
+            show_default=False,
+        ),
+    ],
+    key_id: Annotated[
+        str | None,
+        typer.Option(
+            "--key-id",
+            help="The exporter's key id, obtained out of band; the bundle must be signed by it.",
+        ),
+    ] = None,
+) -> None:
+    """Check a bundle (signature, every file, every chain of custody); exits 1 on any problem."""
+    report = evidence.verify_bundle(path, trusted_key_id=key_id)
+    for problem in report.problems:
+        console.print(f"problem: {problem}", markup=False)
+    if not report.ok:
+        console.print(
+            f"{path}: NOT valid: {count(len(report.problems), 'problem', 'problems')}",
+            markup=False,
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"{path}: valid: {count(report.items, 'item', 'items')}, "
+        f"{count(report.files, 'file', 'files')}, exported {report.created_at} by "
+        f"{report.exporter} for {report.purpose!r}",
+        markup=False,
+    )
+    if report.trusted_key:
+        console.print(f"signed by the trusted key {report.key_id}", markup=False)
+    else:
+        console.print(
+            f"signed by key {report.key_id}: compare it with the exporter's key id obtained out "
+            "of band (or pass it with --key-id); anyone can sign a bundle with a key of their own",
+            markup=False,
+        )

@@ -41,6 +41,8 @@ from sqlalchemy.orm import Session
 from dignity.audit import record_event
 from dignity.evidence import stream
 from dignity.evidence.blobs import BlobStore
+from dignity.evidence.bundle_verify import BundleReport, verify_bundle
+from dignity.evidence.bundles import ExportedBundle, export_bundle
 from dignity.evidence.custody import (
     TABLE,
     ChainReport,
@@ -69,21 +71,25 @@ from dignity.security.permissions import Permission
 from dignity.store.types import utcnow
 
 __all__ = [
+    "BundleReport",
     "ChainReport",
     "Collection",
     "CorruptEvidence",
     "EvidenceTooLarge",
+    "ExportedBundle",
     "add_evidence",
     "add_working_copy",
     "check_blob",
     "collection",
     "collection_of",
     "custody",
+    "export_bundle",
     "filename_of",
     "get_item",
     "list_items",
     "mark_corrupt",
     "open_original",
+    "verify_bundle",
     "verify_chain",
 ]
 

@@ -52,7 +52,7 @@ from dignity.web.templating import render
 router = APIRouter(prefix="/records", include_in_schema=False)
 
 PAGE_SIZE = 50
-TIMELINE_SIZE = 500
+TIMELINE_SIZE = 250
 SEARCH_SHOWN = 100
 SNIPPET = 160
 PAGE_MAX = 100_000
@@ -285,12 +285,9 @@ def dated_then_undated(
     """
     dated = [*where, Event.start_date.is_not(None)]
     undated = [*where, Event.start_date.is_(None)]
-    count_dated = session.execute(
-        select(func.count()).select_from(Event).where(*dated)
-    ).scalar_one()
-    count_undated = session.execute(
-        select(func.count()).select_from(Event).where(*undated)
-    ).scalar_one()
+    total, count_dated = session.execute(
+        select(func.count(), func.count(Event.start_date)).select_from(Event).where(*where)
+    ).one()
     columns = (Event.start_date, Event.entered_at, Event.id)
     order = [c.desc() for c in columns] if newest_first else list(columns)
     start = (page - 1) * size
@@ -309,7 +306,7 @@ def dated_then_undated(
             .offset(max(start - count_dated, 0))
             .limit(size - len(rows))
         ).scalars()
-    return count_dated + count_undated, rows
+    return total, rows
 
 
 def group_by_month(events: Iterable[Event]) -> tuple[list[Year], list[Event]]:
