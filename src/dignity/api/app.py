@@ -26,6 +26,7 @@ from dignity.api.auth import SetupRequired
 from dignity.api.errors import body_for_error, error_body
 from dignity.api.middleware import SecurityMiddleware
 from dignity.api.routers import accounts as accounts_api
+from dignity.api.routers import consent as consent_api
 from dignity.api.routers import documentation as documentation_api
 from dignity.api.routers import dossiers as dossiers_api
 from dignity.api.routers import evidence as evidence_api
@@ -47,6 +48,8 @@ from dignity.store import create_engine, make_sessionmaker
 from dignity.web import (
     account,
     admin,
+    consent,
+    documentation_earlier,
     documentation_forms,
     documentation_forms_acts,
     documentation_forms_event,
@@ -187,6 +190,7 @@ def create_app(
     app.include_router(monitoring_api.router)
     app.include_router(documentation_api.router)
     app.include_router(evidence_api.router)
+    app.include_router(consent_api.router)
     app.include_router(dossiers_api.router)
     app.include_router(vocabularies_api.router)
     app.include_router(pages.router)
@@ -201,7 +205,9 @@ def create_app(
     app.include_router(monitoring_alerts.router)
     app.include_router(monitoring_subjects.router)
     app.include_router(dossiers.router)
+    app.include_router(documentation_earlier.router)
     app.include_router(documentation_identity.router)
+    app.include_router(consent.router)
     app.include_router(documentation_forms.router)
     app.include_router(documentation_forms_acts.router)
     app.include_router(documentation_forms_event.router)

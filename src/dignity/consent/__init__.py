@@ -1,2 +1,2 @@
-"""Survivor protection: the identity vault (who a person is, encrypted per project); consent
-records, withdrawal and compartments follow (issue #9)."""
+"""Survivor protection (issue #9): the identity vault (who a person is, encrypted per project),
+consent per person and per testimony with withdrawal, the sharing log, and promises."""

@@ -1,17 +1,25 @@
-"""Tables of the identity vault: one data key per project, and the sealed identities.
+"""Tables of the identity vault, of consent, of the sharing log and of promises (issue #9).
 
     Project ──1 ProjectKey (its data key, wrapped by the deployment's key-encryption key)
     Project ──< Identity (who a person is: names, contacts, addresses ..., sealed under that key)
+    Person ──< Consent (a chain per person, or per testimony: each row supersedes the one before;
+               a withdrawal is a row of the chain too)
+    Share ──< SharedPerson (one row per person in a share: the consent it relied on)
+    Share ──< ShareNotification (a recipient told of a withdrawal)
+    Person ──< Promise (a referral or follow-up promised to the person, with its due date)
 
-Nothing here is readable without the key files: `ProjectKey.wrapped_key` opens only with a KEK
-from the key directory, and `Identity.sealed_values` only with the project's data key.
+Nothing identifying is readable without the key files: `ProjectKey.wrapped_key` opens only with a
+KEK from the key directory, and every `sealed_*` column only with the project's data key, bound to
+table, row and field. Persons and testimony are documentation records, referred to by id only (the
+consent capability uses no other capability). Scopes, dates and kinds of recipient are not
+identifying and stay readable.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dignity.store.base import Base
@@ -61,3 +69,128 @@ class Identity(Base):
 
     def __repr__(self) -> str:
         return f"Identity(id={self.id}, project={self.project_id}, revision={self.revision})"
+
+
+Kind = String(32)
+
+
+class Consent(Base):
+    """One state of a person's consent: given (with what it covers), or a withdrawal."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("projects.id", ondelete="RESTRICT"), index=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("doc_persons.id", ondelete="RESTRICT"), index=True
+    )
+    # A testimony (documentation `Information`) this consent is for; None: the person's consent.
+    information_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("doc_information.id", ondelete="RESTRICT"), default=None
+    )
+    # The state this one replaces (None: the first). Unique: two revisions of one state conflict.
+    supersedes_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("consents.id", ondelete="RESTRICT"), default=None, unique=True
+    )
+    action: Mapped[str] = mapped_column(Kind)  # given, withdrawn
+    # What is covered from now on (`scopes.SCOPES`); after a withdrawal, what remains.
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A withdrawal: the scopes it took back.
+    withdrawn: Mapped[list[str]] = mapped_column(JSON, default=list)
+    given_by: Mapped[str] = mapped_column(Kind, default="person")  # person, guardian, ...
+    # The guardian's or representative's name, sealed (`consents|<id>|representative|v`).
+    sealed_representative: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    given_on: Mapped[date] = mapped_column(Date)  # when agreed (or withdrawn)
+    method: Mapped[str] = mapped_column(Kind)  # written, oral, recorded
+    through: Mapped[str] = mapped_column(Kind, default="direct")  # interviewer, interpreter
+    language: Mapped[str] = mapped_column(String(35))  # the person's language (ISO 639)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Conditions of a consent, the note of a withdrawal: sealed (`consents|<id>|notes|v`).
+    sealed_notes: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    expires_on: Mapped[date | None] = mapped_column(Date, default=None)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_consents_person_information", "person_id", "information_id"),)
+
+    def __repr__(self) -> str:
+        return f"Consent(id={self.id}, person={self.person_id}, {self.action})"
+
+
+class Share(Base):
+    """What was sent to whom, why, and a SHA-256 of exactly what was sent."""
+
+    __tablename__ = "consent_shares"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("projects.id", ondelete="RESTRICT"), index=True
+    )
+    recipient_kind: Mapped[str] = mapped_column(Kind)
+    recipient_name: Mapped[str] = mapped_column(String(300))
+    purpose: Mapped[str] = mapped_column(Text)
+    includes_identity: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The event whose victims and sources were shared, if the share was made by event.
+    event_id: Mapped[str | None] = mapped_column(ID, default=None)
+    sha256: Mapped[str] = mapped_column(String(64))
+    shared_by: Mapped[str] = mapped_column(String(200))
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SharedPerson(Base):
+    """One person in a share, and the consent the share relied on (the sharing log)."""
+
+    __tablename__ = "consent_shared_persons"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    share_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("consent_shares.id", ondelete="RESTRICT"), index=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("doc_persons.id", ondelete="RESTRICT"), index=True
+    )
+    consent_id: Mapped[str] = mapped_column(ID, ForeignKey("consents.id", ondelete="RESTRICT"))
+
+
+class ShareNotification(Base):
+    """A recipient was told that consent was withdrawn."""
+
+    __tablename__ = "consent_notifications"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    share_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("consent_shares.id", ondelete="RESTRICT"), index=True
+    )
+    how: Mapped[str] = mapped_column(Kind)  # email, letter, phone, meeting, other
+    notified_on: Mapped[date] = mapped_column(Date)
+    notified_by: Mapped[str] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Promise(Base):
+    """What was promised to a person: a referral, a follow-up visit, a copy of their testimony."""
+
+    __tablename__ = "consent_promises"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("projects.id", ondelete="RESTRICT"), index=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("doc_persons.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[str] = mapped_column(Kind)  # `scopes.PROMISE_KINDS`
+    due_on: Mapped[date] = mapped_column(Date)
+    responsible: Mapped[str] = mapped_column(String(200))  # a colleague or partner organisation
+    status: Mapped[str] = mapped_column(Kind, default="open")  # open, done, cancelled
+    # What exactly, and what happened: sealed (`consent_promises|<id>|notes|v`).
+    sealed_notes: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_consent_promises_project_status", "project_id", "status"),)

@@ -68,7 +68,12 @@ class Event(Managed, Base):
     status: Mapped[str | None] = mapped_column(Code, default=None)  # ongoing, concluded ...
     impact: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (Index("ix_doc_events_project_start", "project_id", "start_date"),)
+    __table_args__ = (
+        Index("ix_doc_events_project_start", "project_id", "start_date"),
+        # The events list and the timeline walk this in one direction or the other.
+        Index("ix_doc_events_dated", "start_date", "entered_at", "id"),
+        Index("ix_doc_events_entered", "entered_at", "id"),
+    )
 
 
 class EventLink(Managed, Base):
@@ -109,13 +114,17 @@ class Person(Managed, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # The registry entities an alleged perpetrator is believed to be: `dossiers.PerpetratorLink`.
 
-    __table_args__ = (Index("uq_doc_persons_project_code", "project_id", "code", unique=True),)
+    __table_args__ = (
+        Index("uq_doc_persons_project_code", "project_id", "code", unique=True),
+        Index("ix_doc_persons_entered", "entered_at", "id"),
+    )
 
 
 class Act(Managed, Base):
     """One act against one victim within an event."""
 
     __tablename__ = "doc_acts"
+    __table_args__ = (Index("ix_doc_acts_entered", "entered_at", "id"),)
 
     event_id: Mapped[str] = mapped_column(
         ID, ForeignKey("doc_events.id", ondelete="CASCADE"), index=True
@@ -143,6 +152,7 @@ class Involvement(Managed, Base):
     """An alleged perpetrator's part in an act."""
 
     __tablename__ = "doc_involvements"
+    __table_args__ = (Index("ix_doc_involvements_entered", "entered_at", "id"),)
 
     act_id: Mapped[str] = mapped_column(
         ID, ForeignKey("doc_acts.id", ondelete="CASCADE"), index=True
@@ -160,6 +170,7 @@ class Information(Managed, Base):
     """What a source said about an event or a person, and how far it can be relied on."""
 
     __tablename__ = "doc_information"
+    __table_args__ = (Index("ix_doc_information_entered", "entered_at", "id"),)
 
     source_id: Mapped[str] = mapped_column(
         ID, ForeignKey("doc_persons.id", ondelete="RESTRICT"), index=True

@@ -19,6 +19,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dignity.audit import record_event
+
+# Re-exported: consent around a documented person (check, share, withdrawal, promises).
+from dignity.documentation.consents import check_share as check_share
+from dignity.documentation.consents import share as share
+from dignity.documentation.consents import withdraw as withdraw
+
+# Re-exported: earlier testimony of a person, before a new interview (fewer interviews).
+from dignity.documentation.earlier import Candidate as Candidate
+from dignity.documentation.earlier import earlier_testimony as earlier_testimony
+from dignity.documentation.earlier import is_testimony as is_testimony
 from dignity.documentation.fields import (
     RANGES,
     RECORD_TYPES,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 import dignity.consent.services as consent
 import dignity.documentation.services as documentation
 from dignity.audit.chain import GENESIS_HASH
-from dignity.evidence import mediatypes, stream
+from dignity.evidence import mediatypes, metadata, stream
 from dignity.evidence.blobs import BlobStore, new_blob_id
 from dignity.evidence.custody import TABLE, append_custody
 from dignity.evidence.items import (
@@ -74,6 +74,8 @@ class _Intake:
         self.progress = progress
         self.size = 0
         self.head = bytearray()
+        # The plaintext of a small file, held in memory to read its metadata (`metadata`).
+        self.kept: list[bytes] | None = [] if max_bytes > 0 else None
         self.decision: mediatypes.Decision | None = None
 
     def _decide(self) -> None:
@@ -81,6 +83,8 @@ class _Intake:
             self.filename, bytes(self.head), allow_active=self.allow_active
         )
         self.head = bytearray()
+        if self.decision.media_type not in metadata.READABLE:
+            self.kept = None  # nothing to read metadata from: hold nothing
 
     def take(self, chunks: Iterable[bytes]) -> stream.Digests:
         for chunk in chunks:
@@ -97,11 +101,23 @@ class _Intake:
                     self._decide()
             self.encryptor.write(chunk)
             self.size += len(chunk)
+            if self.kept is not None and self.size <= metadata.MAX_BYTES:
+                self.kept.append(chunk)
+            else:
+                self.kept = None
             if self.progress is not None:
                 self.progress(self.size)
         if self.decision is None:
             self._decide()
         return self.encryptor.finish()
+
+    def metadata(self) -> dict[str, object]:
+        """What the file's own bytes say; nothing for a file too large to hold in memory."""
+        if self.kept is None or self.decision is None:
+            return {}
+        found = metadata.extract(b"".join(self.kept), self.decision.media_type)
+        self.kept = None
+        return found
 
 
 def _check_event(session: Session, principal: Principal, project_id: str, event_id: str) -> None:
@@ -155,6 +171,12 @@ def _ingest(
             item.sealed_collection = _seal(
                 session, keyring, item, "collection", json.dumps(sealed).encode("utf-8")
             )
+            found_metadata = intake.metadata()
+            if found_metadata:
+                item.sealed_metadata = _seal(
+                    session, keyring, item, "metadata", json.dumps(found_metadata).encode("utf-8")
+                )
+                item.metadata_flags = metadata.sensitive(found_metadata)
             item.collection_method = found.method
             item.collection_tool, item.collection_tool_version = found.tool, found.tool_version
             item.collected_at = found.collected_at.astimezone(UTC)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -135,6 +136,17 @@ def collection_of(session: Session, keyring: Keyring, item: EvidenceItem) -> Col
         collected_at=item.collected_at,
         clock_source=item.clock_source,
     )
+
+
+def metadata_of(session: Session, keyring: Keyring, item: EvidenceItem) -> dict[str, Any]:
+    """What the item's own bytes said at intake (EXIF, PDF information); {} when nothing."""
+    if item.sealed_metadata is None:
+        return {}
+    sealed = project_cipher(session, keyring, item.project_id).open(
+        item.sealed_metadata, TABLE, item.id, "metadata"
+    )
+    found: dict[str, Any] = json.loads(sealed)
+    return found
 
 
 def file_key(session: Session, keyring: Keyring, item: EvidenceItem) -> bytes:

@@ -91,6 +91,10 @@ class EvidenceItem(Base):
     clock_source: Mapped[str] = mapped_column(String(100))
     ingested_by: Mapped[str] = mapped_column(String(200))
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the item's own bytes say (EXIF, PDF document information), sealed: `metadata`.
+    sealed_metadata: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Kinds of sensitive data found in it ("location"), shown as a warning beside the item.
+    metadata_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(16), default=STORED)  # stored | corrupt
     last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # How many custody events the item has, and the hash of the last: a deleted tail is caught.

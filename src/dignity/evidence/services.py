@@ -62,6 +62,7 @@ from dignity.evidence.items import (
     find_item,
     get_item,
     list_items,
+    metadata_of,
 )
 from dignity.evidence.models import CORRUPT, CustodyEvent, EvidenceItem
 from dignity.exc import FieldError, IntegrityError, InvalidInput, NotFound
@@ -88,6 +89,7 @@ __all__ = [
     "get_item",
     "list_items",
     "mark_corrupt",
+    "metadata_of",
     "open_original",
     "verify_bundle",
     "verify_chain",

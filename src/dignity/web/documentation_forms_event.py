@@ -138,6 +138,7 @@ def _page(
         party_fields=PARTY_FIELDS,
         choices=choices,
         action=f"/records/events/{event.id}/{spec.anchor}/new",
+        may_check_earlier=spec is not INTERVENTION and docs.may_see_identities(principal),
     )
 
 

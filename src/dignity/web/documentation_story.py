@@ -36,6 +36,7 @@ from dignity.documentation.models import (
 )
 from dignity.security.authz import Principal
 from dignity.security.permissions import Permission
+from dignity.web.consent import consent_context
 from dignity.web.documentation_display import (
     PRECISION,
     actor_names,
@@ -235,6 +236,7 @@ def show_record(
                 session, reader, request.app.state.keyring, record.id
             )
             context["may_edit_identity"] = reader.can(Permission.IDENTITIES_WRITE)
+            context.update(consent_context(session, reader, request, record))
     return render(
         request,
         "documentation/record.html",
