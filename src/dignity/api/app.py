@@ -49,6 +49,7 @@ from dignity.web import (
     account,
     admin,
     consent,
+    documentation_access,
     documentation_earlier,
     documentation_forms,
     documentation_forms_acts,
@@ -205,6 +206,7 @@ def create_app(
     app.include_router(monitoring_alerts.router)
     app.include_router(monitoring_subjects.router)
     app.include_router(dossiers.router)
+    app.include_router(documentation_access.router)
     app.include_router(documentation_earlier.router)
     app.include_router(documentation_identity.router)
     app.include_router(consent.router)

@@ -6,6 +6,11 @@ writing `records:write` as well; a record of another project is "not found", exa
 id. A change names the revision it was made from (a concurrent edit gets `Conflict`), is kept in
 `RecordChange` with each field's old and new value, and leaves an audit event that names the record
 but never its content.
+
+Other capabilities use documentation through this module only, so it also re-exports (`X as X`)
+what they need of its other modules: a person's identity in the vault (`identities`), consent
+around a person (`consents`: check, share, withdrawal), everything held about a person
+(`access_report`) and earlier testimony before a new interview (`earlier`).
 """
 
 from __future__ import annotations
@@ -19,13 +24,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dignity.audit import record_event
-
-# Re-exported: consent around a documented person (check, share, withdrawal, promises).
+from dignity.documentation.access_report import AccessReport as AccessReport
+from dignity.documentation.access_report import access_report as access_report
 from dignity.documentation.consents import check_share as check_share
 from dignity.documentation.consents import share as share
 from dignity.documentation.consents import withdraw as withdraw
-
-# Re-exported: earlier testimony of a person, before a new interview (fewer interviews).
 from dignity.documentation.earlier import Candidate as Candidate
 from dignity.documentation.earlier import earlier_testimony as earlier_testimony
 from dignity.documentation.earlier import is_testimony as is_testimony
@@ -37,8 +40,6 @@ from dignity.documentation.fields import (
     country_problem,
     partial_date_problem,
 )
-
-# Re-exported: other capabilities reach a person's identity (vault) through this module.
 from dignity.documentation.identities import may_see_identities as may_see_identities
 from dignity.documentation.identities import person_identity as person_identity
 from dignity.documentation.identities import (
