@@ -231,4 +231,5 @@ def save_identity(
             "Reload it to see their version.",
             status=409,
         )
+    session.commit()  # before the redirect: the next page must see the identity
     return RedirectResponse(f"/records/persons/{person.id}#identity", 303)
