@@ -293,6 +293,7 @@ def _item_context(
         "item": item,
         "filename": evidence.filename_of(session, keyring, item),
         "collection": evidence.collection_of(session, keyring, item),
+        "metadata": evidence.metadata_of(session, keyring, item),
         "chain": chain,
         "report": report,
         "copies": [(c, evidence.filename_of(session, keyring, c)) for c in copies],

@@ -10,12 +10,19 @@ import struct
 import zlib
 from fractions import Fraction
 
-from evidence_helpers import Vault, vault
+from evidence_helpers import Vault, record, vault
+from fastapi import FastAPI
 from PIL import Image
 from pypdf import PdfWriter
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from dignity.evidence import services as evidence
+from dignity.evidence.blobs import LocalBlobStore
+from dignity.security.permissions import Role
+from dignity.settings import Settings
+from factories.monitoring import team
+from factories.web import staff
 
 __all__ = ["vault"]  # the fixture, used by name
 ARTIST = "Canary Photographer Adam-9Z"
@@ -111,3 +118,27 @@ def test_files_without_readable_metadata_keep_none(vault: Vault) -> None:
     item = vault.add(b"plain testimony notes", "notes.txt")
     assert evidence.metadata_of(vault.session, vault.keyring, item) == {}
     assert item.metadata_flags == []
+
+
+def test_the_item_page_shows_the_metadata_and_warns_of_the_position(
+    app: FastAPI, session: Session, settings: Settings
+) -> None:
+    project = team(session, "Darfur 2023")
+    me = staff(app, session, settings, "investigator", project, Role.INVESTIGATOR)
+    item = evidence.add_evidence(
+        session,
+        me.principal,
+        app.state.keyring,
+        LocalBlobStore(settings.evidence_dir),
+        project.id,
+        [_jpeg_with_gps()],
+        filename="IMG_0412.jpg",
+        collection=record(),
+        max_bytes=10**7,
+    )
+    session.commit()
+    page = me.client.get(f"/evidence/{item.id}")
+    assert page.status_code == 200
+    assert "the file records where it was made" in page.text
+    assert ARTIST in page.text
+    assert "13.455" in page.text  # the latitude
