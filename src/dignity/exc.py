@@ -3,6 +3,7 @@
     DignityError
     ├── ConfigurationError      the deployment is set up wrongly (missing key, bad setting)
     ├── InvalidInput            input failed validation; carries one FieldError per problem
+    │   └── TooLarge            input over a size limit, refused while it streamed in
     ├── NotFound                no such object, or one the caller may not see (same answer)
     ├── NotAuthenticated        no valid credential was presented
     ├── PermissionDenied        the caller is known but may not do this
@@ -67,6 +68,10 @@ class InvalidInput(DignityError):
         first = self.errors[0]
         more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
         return f"{self.message}: {first}{more}"
+
+
+class TooLarge(InvalidInput):
+    code = "too_large"
 
 
 class NotFound(DignityError):

@@ -12,10 +12,9 @@ from http import HTTPStatus
 from typing import Any
 
 from dignity import exc
-from dignity.evidence.intake import EvidenceTooLarge
 
 STATUS_BY_ERROR: dict[type[exc.DignityError], int] = {
-    EvidenceTooLarge: 413,  # refused while it streamed in (SECURITY.md item 30)
+    exc.TooLarge: 413,  # refused while it streamed in (SECURITY.md item 30)
     exc.InvalidInput: 422,
     exc.NotFound: 404,
     exc.NotAuthenticated: 401,

@@ -29,7 +29,7 @@ from dignity.evidence.items import (
     find_item,
 )
 from dignity.evidence.models import OPERATIONS, ORIGINAL, STORED, WORKING, EvidenceItem
-from dignity.exc import FieldError, InvalidInput, NotFound
+from dignity.exc import FieldError, InvalidInput, NotFound, TooLarge
 from dignity.security.authz import Principal, visible_project
 from dignity.security.crypto import Keyring
 from dignity.security.permissions import Permission
@@ -39,7 +39,7 @@ MAX_FILENAME = 4096
 Progress = Callable[[int], None]  # called with the number of bytes taken in so far
 
 
-class EvidenceTooLarge(InvalidInput):
+class EvidenceTooLarge(TooLarge):
     """The file passed the size limit while it streamed in; nothing was stored."""
 
 
