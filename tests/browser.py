@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = Path(os.environ.get("DIGNITY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -92,3 +93,15 @@ def serve(app: FastAPI) -> Iterator[str]:
             thread.join(WAIT_SECONDS)
     if thread.is_alive():
         raise RuntimeError(f"uvicorn did not stop within {WAIT_SECONDS} s")
+
+
+@contextlib.contextmanager
+def launched_chromium() -> Iterator[Browser]:
+    """Debian's chromium, headless, driven by Playwright (skipped when missing; fails in CI)."""
+    executable = chromium_executable()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        with contextlib.closing(browser):
+            yield browser

@@ -9,7 +9,6 @@ artifacts/screenshots/consent-*.png.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets
 from collections.abc import Iterator
@@ -17,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from test_browser import Watch
 
-from browser import CHROMIUM_ARGS, chromium_executable, screenshot_path, serve
+from browser import launched_chromium, screenshot_path, serve
 from conftest import make_settings
 from dignity.api.app import create_app
 from dignity.consent.models import Consent, Share, ShareNotification
@@ -76,13 +75,8 @@ def live(tmp_path: Path, fresh_store_url: str) -> Iterator[Live]:
 
 @pytest.fixture
 def chromium() -> Iterator[Browser]:
-    executable = chromium_executable()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        with contextlib.closing(browser):
-            yield browser
+    with launched_chromium() as browser:
+        yield browser
 
 
 def _shot(page: Page, step: str) -> None:

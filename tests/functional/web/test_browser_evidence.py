@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from test_browser import Watch
 
-from browser import CHROMIUM_ARGS, chromium_executable, screenshot_path, serve
+from browser import launched_chromium, screenshot_path, serve
 from conftest import make_settings
 from dignity.api.app import create_app
 from dignity.documentation.models import Event
@@ -100,13 +100,8 @@ def start(tmp_path: Path, fresh_store_url: str) -> Iterator[Callable[..., Live]]
 
 @pytest.fixture
 def chromium() -> Iterator[Browser]:
-    executable = chromium_executable()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        with contextlib.closing(browser):
-            yield browser
+    with launched_chromium() as browser:
+        yield browser
 
 
 def _shot(page: Page, step: str) -> None:
