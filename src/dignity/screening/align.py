@@ -2,14 +2,17 @@
 
 The lattice is compiled once into a graph whose paths are its spellings; a token is aligned with
 it by dynamic programming over the token's letters, following only the paths that stay under the
-cost that still counts (`similarity` would give 0 beyond it).
+cost that still counts (`similarity` would give 0 beyond it). That loop is compiled by numba
+(`align_kernel`); the lattice's graph is kept in the arrays it reads.
 """
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from types import ModuleType
+
+import numpy as np
 
 # A row of segments, each the Latin strings it may be written as ("" for nothing).
 Lattice = tuple[tuple[str, ...], ...]
@@ -20,15 +23,14 @@ _SILENT = frozenset("hw")  # letters a Latin spelling adds without a sound of th
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Aligner:
-    """A lattice compiled for alignment: nodes numbered in topological order (0 the start, the
-    last the end) and, from each node, the edges that write a letter (`written[u]`: the next node
-    and the letter) and the nodes reached by an alternative that writes nothing (`silent[u]`).
+    """A lattice compiled for alignment: a graph whose nodes are numbered in topological order
+    (0 the start, the last the end), with edges that write a letter and edges of alternatives
+    that write nothing, in the compressed rows `align_kernel` reads (`graph`).
     """
 
     lattice: Lattice
     letters: frozenset[str]  # every letter some path writes
-    written: tuple[tuple[tuple[int, str], ...], ...]
-    silent: tuple[tuple[int, ...], ...]
+    graph: tuple[np.ndarray, ...]  # written_at, written_to, written_letter, silent_at, silent_to
     shortest: int  # the fewest letters a path writes
 
 
@@ -61,24 +63,27 @@ def compile_lattice(lattice: Lattice) -> Aligner:
     return Aligner(
         lattice,
         letters,
-        tuple(tuple(edges) for edges in written),
-        tuple(tuple(nodes) for nodes in silent),
+        _graph(written, silent),
         sum(min(len(option) for option in options) for options in lattice),
     )
 
 
-def _substitutions(latin: str) -> dict[str, float]:
-    """What writing each letter costs where the Latin token has `latin`: nothing for the same
-    letter, half for another vowel, one for anything else."""
-    vowel = latin in _VOWELS
-    return {
-        letter: 0.0 if letter == latin else 0.5 if vowel and letter in _VOWELS else 1.0
-        for letter in "abcdefghijklmnopqrstuvwxyz"
-    }
-
-
-_SUBSTITUTIONS = {latin: _substitutions(latin) for latin in "abcdefghijklmnopqrstuvwxyz"}
-_OTHER = dict.fromkeys("abcdefghijklmnopqrstuvwxyz", 1.0)
+def _graph(written: list[list[tuple[int, str]]], silent: list[list[int]]) -> tuple[np.ndarray, ...]:
+    written_at, written_to, written_letter, silent_at, silent_to = [0], [], [], [0], []
+    for edges, nodes in zip(written, silent, strict=True):
+        for v, letter in edges:
+            written_to.append(v)
+            written_letter.append(ord(letter) if letter.isascii() else ord("?"))
+        written_at.append(len(written_to))
+        silent_to.extend(nodes)
+        silent_at.append(len(silent_to))
+    return (
+        np.array(written_at, np.int32),
+        np.array(written_to, np.int32),
+        np.array(written_letter, np.uint8),
+        np.array(silent_at, np.int32),
+        np.array(silent_to, np.int32),
+    )
 
 
 def _insertion(token: str, position: int) -> float:
@@ -99,8 +104,9 @@ def distance(token: str, aligner: Aligner, limit: float = 1e9) -> float:
     """The cheapest edit of the Latin `token` into a path through the lattice.
 
     An edit is a Latin letter left unwritten (see `_insertion`), a letter of the lattice left
-    out (1), or one letter for another (see `_substitutions`). Only the paths that cost no more
-    than `limit` are followed; past it, the answer is `limit` plus one.
+    out (1), or one letter for another (nothing for the same letter, 0.5 for a vowel for another
+    vowel, 1 otherwise). Only the paths that cost no more than `limit` are followed; past it, the
+    answer is `limit` plus one. The dynamic programming runs compiled (`align_kernel`).
     """
     # Quick lower bounds: each letter a path must write beyond the token's is left out (1), and
     # each Latin letter that no path writes costs at least its insertion.
@@ -110,55 +116,27 @@ def distance(token: str, aligner: Aligner, limit: float = 1e9) -> float:
             unwritten += min(_insertion(token, position), 0.5 if latin in _VOWELS else 1.0)
     if unwritten > limit:
         return limit + 1.0
-    written, silent = aligner.written, aligner.silent
-    end = len(written) - 1
-    reached = _spread({0: 0.0}, written, silent, limit)
-    for position, latin in enumerate(token):
-        insertion = _insertion(token, position)
-        substitution = _SUBSTITUTIONS.get(latin, _OTHER)
-        following: dict[int, float] = {}
-        for u, cost in reached.items():
-            here = cost + insertion
-            if here <= limit and here < following.get(u, 1e9):
-                following[u] = here
-            for v, letter in written[u]:
-                there = cost + substitution.get(letter, 1.0)
-                if there <= limit and there < following.get(v, 1e9):
-                    following[v] = there
-        if not following:
-            return limit + 1.0
-        reached = _spread(following, written, silent, limit)
-    return reached.get(end, limit + 1.0)
+    graph = aligner.graph
+    kernel = _kernel()
+    letters = np.frombuffer(token.encode("ascii", "replace"), np.uint8)
+    return float(
+        kernel.distance(
+            letters, *graph, kernel.SUBSTITUTION, kernel.VOWEL, kernel.SILENT, float(limit)
+        )
+    )
 
 
-def _spread(
-    reached: dict[int, float],
-    written: tuple[tuple[tuple[int, str], ...], ...],
-    silent: tuple[tuple[int, ...], ...],
-    limit: float,
-) -> dict[int, float]:
-    """Go on from the nodes reached without using a Latin letter: by leaving lattice letters
-    out (1 each) or by alternatives that write nothing (free). Nodes come in topological order,
-    so each is final once taken from the heap."""
-    heap = list(reached)
-    heapq.heapify(heap)
-    done: set[int] = set()
-    while heap:
-        u = heapq.heappop(heap)
-        if u in done:
-            continue
-        done.add(u)
-        cost = reached[u]
-        for v in silent[u]:
-            if cost < reached.get(v, 1e9):
-                reached[v] = cost
-                heapq.heappush(heap, v)
-        if cost + 1.0 <= limit:
-            for v, _letter in written[u]:
-                if cost + 1.0 < reached.get(v, 1e9):
-                    reached[v] = cost + 1.0
-                    heapq.heappush(heap, v)
-    return reached
+def warm_up() -> None:
+    """Import and load the compiled alignment now (a second or two), not on the first query."""
+    distance("ab", compile_lattice((("a",), ("c",))), 1.0)
+
+
+@cache
+def _kernel() -> ModuleType:
+    """The compiled alignment (`align_kernel`), imported on first use: numba is slow to import."""
+    from dignity.screening import align_kernel
+
+    return align_kernel
 
 
 # What an exact reading scores (not 1: the spelling is not the same), and what each unit of edit

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+from dignity.screening.align import warm_up
 from dignity.screening.records import Record, compatible
 from dignity.screening.score import remember_names
 
@@ -84,6 +85,7 @@ class MemoryIndex:
             idf = math.log(1 + total / len(positions))
             self._postings[key] = (KEY_WEIGHTS[kind] * idf, tuple(positions))
         remember_names(self._records)
+        warm_up()
         if len(self._records) >= FREEZE_AT:
             # The index lives as long as the process and never changes, yet every full garbage
             # collection would walk its hundreds of thousands of objects again (with the bundled

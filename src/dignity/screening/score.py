@@ -4,11 +4,9 @@ The score starts from the best pairing of a query name with a candidate name; th
 countries, gender and identifiers confirm or contradict it. Each step is a `Feature` in the result,
 with what it added or took away, so a reviewer can see why a candidate scored as it did.
 
-Names are compared token by token, in any order, one query token to at most one candidate token:
-equal text, a nickname, an initial, a spelling close by edit distance, the same metaphone key, or
-(when one side was written in an abjad) the same consonant skeleton. Tokens left unmatched on
-either side cost less once two or more tokens agree: a missing middle name or patronymic is
-expected; a different family name is not.
+Names are compared token by token (see `tokens`), in any order, one query token to at most one
+candidate token. Tokens left unmatched on either side cost less once two or more tokens agree: a
+missing middle name or patronymic is expected; a different family name is not.
 """
 
 from __future__ import annotations
@@ -16,17 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import Indel, Levenshtein
+from rapidfuzz.distance import Indel
 
 from dignity.screening.align import similarity as reading_similarity
 from dignity.screening.records import UNIQUE_IDENTIFIERS, Record
-from dignity.screening.text import PreparedName, Token, korean_key, nicknames, sound_key
+from dignity.screening.text import PreparedName, Token
+from dignity.screening.tokens import READING_SIEVE, Partners, Pool, partners
 
 ALGORITHM = "dignity-v1"
 ALGORITHM_VERSION = "2"
 DEFAULT_THRESHOLD = 0.8
-# Token similarity below this is no match at all (a different name, not a misspelling).
-TOKEN_FLOOR = 0.75
 # Unmatched tokens cost this share of their weight once two or more tokens agree; a missing
 # patronymic or nasab part (Vladimirovich, bin Muhammad) costs less still.
 EXTRA_TOKEN_COST = 0.5
@@ -38,9 +35,6 @@ FUSED_FLOOR = 0.9
 
 # What a name that only sounds the same across scripts can score: from this to 0.1 above it.
 SOUND_FLOOR = 0.75
-# A name part in another script is aligned with the Latin spellings it stands for (`translit`)
-# only when the two coarse sound keys agree this much: a quick sieve, since most pairs differ.
-READING_SIEVE = 0.4
 
 DOB_EXACT = 0.05
 DOB_MISMATCH = -0.2
@@ -65,57 +59,6 @@ class Feature:
 class Scored:
     score: float
     features: list[Feature] = field(default_factory=list)
-
-
-# Token pairs recur from query to query (common given names, the same aliases): remember them.
-_SEEN: dict[tuple[Token, Token, bool], float] = {}
-_SEEN_MAX = 1_000_000
-
-
-def token_similarity(a: Token, b: Token, person: bool) -> float:
-    """How alike two tokens are, from 0 (different) to 1 (the same)."""
-    if a.text == b.text:
-        return 1.0
-    key = (a, b, person)
-    found = _SEEN.get(key)
-    if found is None:
-        if len(_SEEN) >= _SEEN_MAX:
-            _SEEN.clear()
-        found = _SEEN[key] = _token_similarity(a, b, person)
-    return found
-
-
-def _token_similarity(a: Token, b: Token, person: bool) -> float:
-    if len(a.text) == 1 or len(b.text) == 1:
-        short, long_ = (a, b) if len(a.text) == 1 else (b, a)
-        initial = person and not short.abjad and len(long_.text) > 1
-        return 0.8 if initial and long_.text.startswith(short.text) else 0.0
-    if person and (a.text, b.text) in nicknames():
-        return 0.9
-    # one side written in another script, with the Latin spellings it stands for (`translit`)
-    written, latin = (a, b) if b.readings is None else (b, a)
-    if written.readings is not None and latin.readings is None:
-        sieve = Indel.normalized_similarity(sound_key(written.text), sound_key(latin.text))
-        if sieve < READING_SIEVE:
-            return 0.0
-        similarity = reading_similarity(latin.text, written.readings)
-        return similarity if similarity >= TOKEN_FLOOR else 0.0
-    similarity = edit_similarity(a.text, b.text)
-    if a.phonetic and a.phonetic == b.phonetic and len(a.phonetic) >= 3:
-        similarity = max(similarity, 0.88)
-    if (a.korean or b.korean) and korean_key(a.text) == korean_key(b.text):
-        similarity = max(similarity, 0.9)
-    if (a.abjad or b.abjad) and len(a.skeleton) >= 2 and a.skeleton == b.skeleton:
-        similarity = max(similarity, 0.88 if len(a.skeleton) >= 3 else 0.8)
-    return similarity if similarity >= TOKEN_FLOOR else 0.0
-
-
-def edit_similarity(a: str, b: str) -> float:
-    """Similarity by edit distance, allowing one edit up to 5 letters, two up to 10, then three."""
-    longest = max(len(a), len(b))
-    allowed = 1 if longest <= 5 else 2 if longest <= 10 else 3
-    distance = Levenshtein.distance(a, b, score_cutoff=allowed)
-    return 0.0 if distance > allowed else 1.0 - distance / (longest + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +122,7 @@ def _shape(name: PreparedName) -> _Shape:
 
 
 # Candidate token -> the tokens of one query name it resembles: (similarity, position) of each.
-_Partners = dict[Token, tuple[tuple[float, int], ...]]
+_Partners = dict[Token, Partners]
 
 
 def name_similarity(query: PreparedName, candidate: PreparedName, person: bool) -> float:
@@ -187,14 +130,15 @@ def name_similarity(query: PreparedName, candidate: PreparedName, person: bool) 
     return _name_similarity(_shape(query), _shape(candidate), person, {})
 
 
-def _name_similarity(q: _Shape, c: _Shape, person: bool, partners: _Partners) -> float:
-    """`name_similarity`, with what the query name's tokens resemble remembered in `partners`."""
+def _name_similarity(q: _Shape, c: _Shape, person: bool, known: _Partners) -> float:
+    """`name_similarity`, with what the query name's tokens resemble remembered in `known`."""
     query, candidate = q.name, c.name
     pairs = []
     for j, ct in enumerate(candidate.tokens):
-        found = partners.get(ct)
+        found = known.get(ct)
         if found is None:
-            found = partners[ct] = _partners(query, ct, person)
+            known.update(partners(query.tokens, candidate.tokens, person))
+            found = known[ct]
         for similarity, i in found:
             pairs.append((similarity, i, j))
     if not pairs:
@@ -234,16 +178,6 @@ def _fused_or_sound(query: PreparedName, candidate: PreparedName) -> float:
     fused = _fused(query, candidate)
     sound = _sound(query, candidate)
     return fused if fused >= sound else sound
-
-
-def _partners(query: PreparedName, token: Token, person: bool) -> tuple[tuple[float, int], ...]:
-    """The tokens of `query` that `token` resembles at all, with how much and where."""
-    found = []
-    for position, query_token in enumerate(query.tokens):
-        similarity = token_similarity(query_token, token, person)
-        if similarity > 0.0:
-            found.append((similarity, position))
-    return tuple(found)
 
 
 def _unmatched_cost(shape: _Shape, used: int, cost: float, person: bool) -> float:
@@ -370,7 +304,9 @@ def _identifiers(query: Record, candidate: Record) -> list[Feature]:
         value = min(common)
         features.append(Feature("identifier_match", 0.0, "an identifier is the same", value, value))
         return features
-    for prop in UNIQUE_IDENTIFIERS & query.identifiers.keys() & candidate.identifiers.keys():
+    for prop in sorted(
+        UNIQUE_IDENTIFIERS & query.identifiers.keys() & candidate.identifiers.keys()
+    ):
         features.append(
             Feature(
                 "identifier_mismatch",
@@ -402,6 +338,7 @@ class Scorer:
         self._partners: dict[bool, list[_Partners]] = {
             person: [{} for _ in query.names] for person in (False, True)
         }
+        self._prepared: set[int] = set()  # ids of the candidate records prepared
         # The checks that have something to go on (each finds nothing when the query has nothing).
         self._checks = [
             check
@@ -413,19 +350,36 @@ class Scorer:
             if values
         ]
 
+    def prepare(self, candidates: Iterable[Record]) -> None:
+        """Compare the query's names with every token of `candidates` at once (see
+        `tokens.partners`): far fewer pairs are compared than one candidate at a time."""
+        by_person: dict[bool, list[Token]] = {False: [], True: []}
+        for candidate in candidates:
+            self._prepared.add(id(candidate))
+            person = "Person" in (self.query.schema, candidate.schema)
+            by_person[person].extend(t for name in candidate.names for t in name.tokens)
+        for person, tokens in by_person.items():
+            if not tokens:
+                continue
+            pool = Pool(tokens)
+            for q, known in zip(self._names, self._partners[person], strict=True):
+                known.update(pool.partners(q.name.tokens, person))
+
     def best_name(self, candidate: Record) -> tuple[float, PreparedName, PreparedName] | None:
         """The best pairing of a query name with a candidate name, weighted by the latter's kind;
         the first of equals."""
+        if id(candidate) not in self._prepared:
+            self.prepare([candidate])
         person = "Person" in (self.query.schema, candidate.schema)
         names = [_shape(name) for name in candidate.names]
         best: tuple[float, PreparedName, PreparedName] | None = None
-        for q, partners in zip(self._names, self._partners[person], strict=True):
+        for q, known in zip(self._names, self._partners[person], strict=True):
             for c in names:
                 # Similarities are at most 1, so a pairing scores at most the candidate name's
                 # kind weight: one that cannot beat the best so far need not be compared.
                 if best is not None and best[0] >= c.kind_weight:
                     continue
-                score = _name_similarity(q, c, person, partners) * c.kind_weight
+                score = _name_similarity(q, c, person, known) * c.kind_weight
                 if best is None or score > best[0]:
                     best = (score, q.name, c.name)
         return best

@@ -113,6 +113,9 @@ class Token:
     # The Latin spellings the token's original script stands for (see `translit`), or None for
     # a token written in Latin letters or in a script without a table there.
     readings: Aligner | None = None
+    # `sound_key` and `korean_key` of the text, worked out once: the matcher looks tokens up by them
+    sound: str = ""
+    korean_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +217,8 @@ def make_token(
         korean,
         weight,
         compile_lattice(lattice) if lattice else None,
+        sound_key(text),
+        korean_key(text),
     )
 
 

@@ -26,7 +26,7 @@ Two rules join syllables: a consonant that ends one syllable and begins the next
 (埃琳娜 Elena), and Chinese may leave out an l or r (戈登 Goldin). The cost of an edit: a letter of
 the lattice left out 1, a Latin letter no segment writes 1 (a doubled letter 0.2, h, w or a final
 e 0.4, the second of two vowels 0.5), a vowel for another vowel 0.5 (see `align`), and
-`align.similarity` turns the cost into a score; `score._token_similarity` and `score._sound`
+`align.similarity` turns the cost into a score; `tokens._token_similarity` and `score._sound`
 decide when to ask.
 """
 

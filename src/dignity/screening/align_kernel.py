@@ -1,0 +1,126 @@
+"""The alignment of `align.distance`, compiled by numba: the one loop of the matcher that pure
+Python made slow (each name part written in another script is aligned with the Latin parts it
+may stand for, and most such pairs are new from one query to the next).
+
+Imported on first use (numba takes a second to import): `align` asks for `kernel()`.
+
+Letters are ASCII codes. The graph of a lattice is in compressed rows: the edges that write a
+letter leave node u at `written_at[u]` to `written_at[u + 1]` (target `written_to`, letter
+`written_letter`), those that write nothing at `silent_at[u]` to `silent_at[u + 1]`. Nodes are
+numbered in topological order, so one forward pass settles what is reached without a letter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_VOWELS = b"aeiouy"
+_SILENT = b"hw"
+
+# SUBSTITUTION[t, l]: writing lattice letter l where the Latin token has t (see `align`)
+SUBSTITUTION = np.ones((128, 128))
+for _t in range(ord("a"), ord("z") + 1):
+    for _l in range(ord("a"), ord("z") + 1):
+        if _t == _l:
+            SUBSTITUTION[_t, _l] = 0.0
+        elif _t in _VOWELS and _l in _VOWELS:
+            SUBSTITUTION[_t, _l] = 0.5
+VOWEL = np.zeros(128, np.bool_)
+VOWEL[list(_VOWELS)] = True
+SILENT = np.zeros(128, np.bool_)
+SILENT[list(_SILENT)] = True
+_E = ord("e")
+
+
+@njit(cache=True, nogil=True)
+def insertions(token: np.ndarray, vowel: np.ndarray, silent: np.ndarray) -> np.ndarray:
+    """What each Latin letter costs when no segment writes it (as `align._insertion`)."""
+    size = token.shape[0]
+    costs = np.empty(size)
+    for position in range(size):
+        letter = token[position]
+        before = token[position - 1] if position else -1
+        if before == letter:
+            costs[position] = 0.2
+        elif silent[letter] or (letter == _E and position == size - 1):
+            costs[position] = 0.4
+        elif vowel[letter] and before >= 0 and vowel[before]:
+            costs[position] = 0.5
+        else:
+            costs[position] = 1.0
+    return costs
+
+
+@njit(cache=True, nogil=True)
+def _spread(
+    cost: np.ndarray,
+    written_at: np.ndarray,
+    written_to: np.ndarray,
+    silent_at: np.ndarray,
+    silent_to: np.ndarray,
+    limit: float,
+) -> None:
+    """Go on from the nodes reached without using a Latin letter: lattice letters left out (1
+    each), alternatives that write nothing (free)."""
+    for u in range(cost.shape[0]):
+        here = cost[u]
+        if here > limit:
+            continue
+        for e in range(silent_at[u], silent_at[u + 1]):
+            v = silent_to[e]
+            if here < cost[v]:
+                cost[v] = here
+        if here + 1.0 <= limit:
+            for e in range(written_at[u], written_at[u + 1]):
+                v = written_to[e]
+                if here + 1.0 < cost[v]:
+                    cost[v] = here + 1.0
+
+
+@njit(cache=True, nogil=True)
+def distance(
+    token: np.ndarray,
+    written_at: np.ndarray,
+    written_to: np.ndarray,
+    written_letter: np.ndarray,
+    silent_at: np.ndarray,
+    silent_to: np.ndarray,
+    substitution: np.ndarray,
+    vowel: np.ndarray,
+    silent: np.ndarray,
+    limit: float,
+) -> float:
+    """The cheapest edit of `token` into a path through the graph, or `limit` + 1 past it."""
+    nodes = written_at.shape[0] - 1
+    unreached = 1e9
+    cost = np.full(nodes, unreached)
+    cost[0] = 0.0
+    _spread(cost, written_at, written_to, silent_at, silent_to, limit)
+    following = np.empty(nodes)
+    inserted = insertions(token, vowel, silent)
+    for position in range(token.shape[0]):
+        following[:] = unreached
+        latin = token[position]
+        insertion = inserted[position]
+        reached = False
+        for u in range(nodes):
+            here = cost[u]
+            if here > limit:
+                continue
+            there = here + insertion
+            if there <= limit and there < following[u]:
+                following[u] = there
+                reached = True
+            for e in range(written_at[u], written_at[u + 1]):
+                v = written_to[e]
+                there = here + substitution[latin, written_letter[e]]
+                if there <= limit and there < following[v]:
+                    following[v] = there
+                    reached = True
+        if not reached:
+            return limit + 1.0
+        _spread(following, written_at, written_to, silent_at, silent_to, limit)
+        cost, following = following, cost
+    end = cost[nodes - 1]
+    return end if end <= limit else limit + 1.0

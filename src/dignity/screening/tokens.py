@@ -1,0 +1,177 @@
+"""How alike two name parts (tokens) are, and which tokens of many can be alike at all.
+
+`token_similarity` compares one pair: equal text, an initial, a nickname, the Latin spellings a
+part written in another script stands for (`translit`, `align`), an edit distance, the same
+metaphone key, Korean syllables romanised two ways, or (when one side was written in an abjad)
+the same consonant skeleton.
+
+`partners` compares the tokens of one query name with many candidate tokens at once: most pairs
+have nothing in common, and a pair can only be alike when one of those signals holds, so it looks
+the candidates up by each signal (text, keys, an edit distance or sound-key likeness worked out by
+rapidfuzz over all of them in one call) and compares only the pairs found, one by one, with
+`token_similarity`. The result is the same as comparing every pair.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import Indel, Levenshtein
+
+from dignity.screening.align import similarity as reading_similarity
+from dignity.screening.text import Token, nicknames
+
+# Token similarity below this is no match at all (a different name, not a misspelling).
+TOKEN_FLOOR = 0.75
+# A name part in another script is aligned with the Latin spellings it stands for (`translit`)
+# only when the two coarse sound keys agree this much: a quick sieve, since most pairs differ.
+READING_SIEVE = 0.4
+# The most edits `edit_similarity` allows (names over 10 letters).
+MOST_EDITS = 3
+
+# For each query token position: how alike a candidate token is, with the position.
+Partners = tuple[tuple[float, int], ...]
+
+# Token pairs recur from query to query (common given names, the same aliases): remember them.
+_SEEN: dict[tuple[Token, Token, bool], float] = {}
+_SEEN_MAX = 1_000_000
+
+
+def token_similarity(a: Token, b: Token, person: bool) -> float:
+    """How alike two tokens are, from 0 (different) to 1 (the same)."""
+    if a.text == b.text:
+        return 1.0
+    key = (a, b, person)
+    found = _SEEN.get(key)
+    if found is None:
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        found = _SEEN[key] = _token_similarity(a, b, person)
+    return found
+
+
+def _token_similarity(a: Token, b: Token, person: bool) -> float:
+    if len(a.text) == 1 or len(b.text) == 1:
+        short, long_ = (a, b) if len(a.text) == 1 else (b, a)
+        initial = person and not short.abjad and len(long_.text) > 1
+        return 0.8 if initial and long_.text.startswith(short.text) else 0.0
+    if person and (a.text, b.text) in nicknames():
+        return 0.9
+    # one side written in another script, with the Latin spellings it stands for (`translit`)
+    written, latin = (a, b) if b.readings is None else (b, a)
+    if written.readings is not None and latin.readings is None:
+        sieve = Indel.normalized_similarity(written.sound, latin.sound)
+        if sieve < READING_SIEVE:
+            return 0.0
+        similarity = reading_similarity(latin.text, written.readings)
+        return similarity if similarity >= TOKEN_FLOOR else 0.0
+    similarity = edit_similarity(a.text, b.text)
+    if a.phonetic and a.phonetic == b.phonetic and len(a.phonetic) >= 3:
+        similarity = max(similarity, 0.88)
+    if (a.korean or b.korean) and a.korean_key == b.korean_key:
+        similarity = max(similarity, 0.9)
+    if (a.abjad or b.abjad) and len(a.skeleton) >= 2 and a.skeleton == b.skeleton:
+        similarity = max(similarity, 0.88 if len(a.skeleton) >= 3 else 0.8)
+    return similarity if similarity >= TOKEN_FLOOR else 0.0
+
+
+def edit_similarity(a: str, b: str) -> float:
+    """Similarity by edit distance, allowing one edit up to 5 letters, two up to 10, then three."""
+    longest = max(len(a), len(b))
+    allowed = 1 if longest <= 5 else 2 if longest <= 10 else MOST_EDITS
+    distance = Levenshtein.distance(a, b, score_cutoff=allowed)
+    return 0.0 if distance > allowed else 1.0 - distance / (longest + 1)
+
+
+@cache
+def _nicknames_of() -> dict[str, tuple[str, ...]]:
+    found: defaultdict[str, list[str]] = defaultdict(list)
+    for name, nick in nicknames():
+        found[name].append(nick)
+    return {name: tuple(nicks) for name, nicks in found.items()}
+
+
+class Pool:
+    """Candidate tokens, looked up by each thing a query token can share with them."""
+
+    def __init__(self, tokens: Iterable[Token]) -> None:
+        self.tokens = tuple(dict.fromkeys(tokens))
+        self.by_text: defaultdict[str, list[Token]] = defaultdict(list)
+        self.by_phonetic: defaultdict[str, list[Token]] = defaultdict(list)
+        # parts of more than one letter: in Latin letters, and written in another script
+        self.latin: list[Token] = []
+        self.written: list[Token] = []
+        # the few looked up by a rule of one kind of token (Korean syllables, abjad spellings)
+        self.korean: list[Token] = []
+        self.abjad: list[Token] = []
+        for token in self.tokens:
+            text = token.text
+            self.by_text[text].append(token)
+            if len(text) == 1:
+                continue
+            if len(token.phonetic) >= 3:
+                self.by_phonetic[token.phonetic].append(token)
+            (self.latin if token.readings is None else self.written).append(token)
+            if token.korean:
+                self.korean.append(token)
+            if token.abjad:
+                self.abjad.append(token)
+        self.texts = {False: [t.text for t in self.latin], True: [t.text for t in self.written]}
+        self.sounds = {False: [t.sound for t in self.latin], True: [t.sound for t in self.written]}
+
+    def partners(self, query: Sequence[Token], person: bool) -> dict[Token, Partners]:
+        """For each token, the `query` tokens it resembles at all: (similarity, position) of
+        each, in the order of the query's tokens."""
+        found: dict[Token, Partners] = dict.fromkeys(self.tokens, ())
+        for position, query_token in enumerate(query):
+            for token in self._suspects(query_token, person):
+                similarity = token_similarity(query_token, token, person)
+                if similarity > 0.0:
+                    found[token] += ((similarity, position),)
+        return found
+
+    def _suspects(self, query: Token, person: bool) -> set[Token]:
+        """The tokens that `query` can resemble at all (a superset: each is still compared)."""
+        text = query.text
+        found = set(self.by_text.get(text, ()))
+        if len(text) == 1:
+            if person:  # an initial
+                found.update(t for t in self.latin + self.written if t.text[0] == text)
+            return found
+        found.update(t for t in self.by_text.get(text[0], ()) if len(t.text) == 1)
+        if person:
+            for nick in _nicknames_of().get(text, ()):
+                found.update(self.by_text.get(nick, ()))
+        found.update(self.by_phonetic.get(query.phonetic, ()))
+        long_ = self.latin + self.written
+        korean = long_ if query.korean else self.korean
+        found.update(t for t in korean if t.korean_key == query.korean_key)
+        if len(query.skeleton) >= 2:
+            abjad = long_ if query.abjad else self.abjad
+            found.update(t for t in abjad if t.skeleton == query.skeleton)
+        same = query.readings is not None
+        pool = self.written if same else self.latin
+        for _, _, at in process.extract(
+            text, self.texts[same], scorer=Levenshtein.distance, score_cutoff=MOST_EDITS, limit=None
+        ):
+            found.add(pool[at])
+        other = self.latin if same else self.written
+        for _, _, at in process.extract(
+            query.sound,
+            self.sounds[not same],
+            scorer=Indel.normalized_similarity,
+            score_cutoff=READING_SIEVE - 0.01,
+            limit=None,
+        ):
+            found.add(other[at])
+        return found
+
+
+def partners(
+    query: Sequence[Token], tokens: Iterable[Token], person: bool
+) -> dict[Token, Partners]:
+    """For each of `tokens`, the `query` tokens it resembles at all (see `Pool.partners`)."""
+    return Pool(tokens).partners(query, person)
