@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+import numpy as np
+
 from dignity.screening.align import warm_up
 from dignity.screening.records import Record, compatible
 from dignity.screening.score import remember_names
@@ -77,13 +79,13 @@ class MemoryIndex:
                 postings[key].append(position)
         total = max(len(self._records), 1)
         common = max(50, int(total * COMMON_SHARE))
-        self._postings: dict[str, tuple[float, tuple[int, ...]]] = {}
+        self._postings: dict[str, tuple[float, np.ndarray]] = {}
         for key, positions in postings.items():
             kind = key[0]
             if kind in "ps" and len(positions) > common:
                 continue
             idf = math.log(1 + total / len(positions))
-            self._postings[key] = (KEY_WEIGHTS[kind] * idf, tuple(positions))
+            self._postings[key] = (KEY_WEIGHTS[kind] * idf, np.array(positions, np.int32))
         remember_names(self._records)
         warm_up()
         if len(self._records) >= FREEZE_AT:
@@ -108,24 +110,16 @@ class MemoryIndex:
         self, query: Record, *, datasets: frozenset[str] | None = None, limit: int = 50
     ) -> list[Record]:
         """Up to `limit` records sharing the most (and rarest) keys with the query."""
-        weights: dict[int, float] = {}
         # Sorted, so that sums (and so ties) come out the same in every process: a screening
         # must be reproducible from its record, and Python's string hashing differs per process.
-        for key in sorted(record_keys(query)):
-            found = self._postings.get(key)
-            if found is None:
-                continue
-            weight, positions = found
-            if not weights:  # the first key: its weight is the whole sum so far
-                weights = dict.fromkeys(positions, weight)
-                continue
-            so_far = weights.get
-            for position in positions:
-                weights[position] = so_far(position, 0.0) + weight
+        found = [self._postings.get(key) for key in sorted(record_keys(query))]
+        postings = [posting for posting in found if posting is not None]
+        if not postings:
+            return []
         schema = query.schema_obj
         fits: dict[str, bool] = {}  # candidate schema -> compatible with the query's
         chosen: list[Record] = []
-        for position in _heaviest(weights, limit * 4):
+        for position in _heaviest(postings, limit * 4):
             record = self._records[position]
             if datasets is not None and not datasets.intersection(record.datasets):
                 continue
@@ -140,15 +134,20 @@ class MemoryIndex:
         return chosen
 
 
-def _heaviest(weights: dict[int, float], count: int) -> list[int]:
-    """The `count` heaviest positions, heaviest first; among equals, the record indexed first
-    (a stable order). Only the weights at or above the count-th heaviest are ordered in full."""
+def _heaviest(postings: list[tuple[float, np.ndarray]], count: int) -> list[int]:
+    """The `count` positions with the heaviest sum of the weights of their postings, heaviest
+    first; among equals, the record indexed first (a stable order).
+
+    Each position's sum is added up in the order of `postings` (np.bincount adds in the order
+    given), so that equal inputs give equal sums, bit for bit.
+    """
     if count <= 0:
         return []
-    if len(weights) > count:
-        floor = sorted(weights.values(), reverse=True)[count - 1]
-        ranked = [(-weight, position) for position, weight in weights.items() if weight >= floor]
-    else:
-        ranked = [(-weight, position) for position, weight in weights.items()]
-    ranked.sort()
-    return [position for _, position in ranked[:count]]
+    if len(postings) == 1:
+        return postings[0][1][:count].tolist()  # type: ignore[no-any-return]
+    every = np.concatenate([positions for _, positions in postings])
+    weights = np.repeat([weight for weight, _ in postings], [len(p) for _, p in postings])
+    positions, inverse = np.unique(every, return_inverse=True)
+    sums = np.bincount(inverse, weights=weights)
+    order = np.lexsort((positions, -sums))[:count]
+    return positions[order].tolist()  # type: ignore[no-any-return]

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from functools import cache
+from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import Indel, Levenshtein
@@ -87,40 +88,36 @@ def edit_similarity(a: str, b: str) -> float:
 
 
 @cache
-def _nicknames_of() -> dict[str, tuple[str, ...]]:
-    found: defaultdict[str, list[str]] = defaultdict(list)
+def _nicknames_of() -> dict[str, frozenset[str]]:
+    found: defaultdict[str, set[str]] = defaultdict(set)
     for name, nick in nicknames():
-        found[name].append(nick)
-    return {name: tuple(nicks) for name, nicks in found.items()}
+        found[name].add(nick)
+    return {name: frozenset(nicks) for name, nicks in found.items()}
 
 
 class Pool:
-    """Candidate tokens, looked up by each thing a query token can share with them."""
+    """Candidate tokens, looked up by each thing a query token can share with them.
+
+    Lookups by text, edit distance, sound key and metaphone key are rapidfuzz calls over lists
+    of strings (C, not a Python loop per token); the rules of one kind of token (Korean
+    syllables, abjad spellings, initials) look through the few tokens of that kind.
+    """
 
     def __init__(self, tokens: Iterable[Token]) -> None:
         self.tokens = tuple(dict.fromkeys(tokens))
-        self.by_text: defaultdict[str, list[Token]] = defaultdict(list)
-        self.by_phonetic: defaultdict[str, list[Token]] = defaultdict(list)
-        # parts of more than one letter: in Latin letters, and written in another script
-        self.latin: list[Token] = []
-        self.written: list[Token] = []
-        # the few looked up by a rule of one kind of token (Korean syllables, abjad spellings)
-        self.korean: list[Token] = []
-        self.abjad: list[Token] = []
-        for token in self.tokens:
-            text = token.text
-            self.by_text[text].append(token)
-            if len(text) == 1:
-                continue
-            if len(token.phonetic) >= 3:
-                self.by_phonetic[token.phonetic].append(token)
-            (self.latin if token.readings is None else self.written).append(token)
-            if token.korean:
-                self.korean.append(token)
-            if token.abjad:
-                self.abjad.append(token)
-        self.texts = {False: [t.text for t in self.latin], True: [t.text for t in self.written]}
-        self.sounds = {False: [t.sound for t in self.latin], True: [t.sound for t in self.written]}
+        long_ = [t for t in self.tokens if len(t.text) > 1]
+        self.singles = [t for t in self.tokens if len(t.text) == 1]
+        # parts of more than one letter, in Latin letters (False) and in another script (True)
+        self.kinds = {
+            False: [t for t in long_ if t.readings is None],
+            True: [t for t in long_ if t.readings is not None],
+        }
+        self.long = long_
+        self.korean = [t for t in long_ if t.korean]
+        self.abjad = [t for t in long_ if t.abjad]
+        self.texts = {kind: [t.text for t in found] for kind, found in self.kinds.items()}
+        self.sounds = {kind: [t.sound for t in found] for kind, found in self.kinds.items()}
+        self.phonetics = {kind: [t.phonetic for t in found] for kind, found in self.kinds.items()}
 
     def partners(self, query: Sequence[Token], person: bool) -> dict[Token, Partners]:
         """For each token, the `query` tokens it resembles at all: (similarity, position) of
@@ -136,37 +133,34 @@ class Pool:
     def _suspects(self, query: Token, person: bool) -> set[Token]:
         """The tokens that `query` can resemble at all (a superset: each is still compared)."""
         text = query.text
-        found = set(self.by_text.get(text, ()))
         if len(text) == 1:
+            found = {t for t in self.singles if t.text == text}
             if person:  # an initial
-                found.update(t for t in self.latin + self.written if t.text[0] == text)
+                found.update(t for t in self.long if t.text[0] == text)
             return found
-        found.update(t for t in self.by_text.get(text[0], ()) if len(t.text) == 1)
-        if person:
-            for nick in _nicknames_of().get(text, ()):
-                found.update(self.by_text.get(nick, ()))
-        found.update(self.by_phonetic.get(query.phonetic, ()))
-        long_ = self.latin + self.written
-        korean = long_ if query.korean else self.korean
+        found = {t for t in self.singles if t.text == text[0]}
+        if person and text in _nicknames_of():
+            nicks = _nicknames_of()[text]
+            found.update(t for t in self.long if t.text in nicks)
+        korean = self.long if query.korean else self.korean
         found.update(t for t in korean if t.korean_key == query.korean_key)
         if len(query.skeleton) >= 2:
-            abjad = long_ if query.abjad else self.abjad
+            abjad = self.long if query.abjad else self.abjad
             found.update(t for t in abjad if t.skeleton == query.skeleton)
         same = query.readings is not None
-        pool = self.written if same else self.latin
-        for _, _, at in process.extract(
-            text, self.texts[same], scorer=Levenshtein.distance, score_cutoff=MOST_EDITS, limit=None
-        ):
-            found.add(pool[at])
-        other = self.latin if same else self.written
-        for _, _, at in process.extract(
-            query.sound,
-            self.sounds[not same],
-            scorer=Indel.normalized_similarity,
-            score_cutoff=READING_SIEVE - 0.01,
-            limit=None,
-        ):
-            found.add(other[at])
+        # (value, kind of token, its strings, scorer, cutoff)
+        lookups: list[tuple[str, bool, dict[bool, list[str]], Any, float]] = [
+            (text, same, self.texts, Levenshtein.distance, MOST_EDITS),
+            (query.sound, not same, self.sounds, Indel.normalized_similarity, READING_SIEVE - 0.01),
+        ]
+        if len(query.phonetic) >= 3:
+            lookups.append((query.phonetic, same, self.phonetics, Levenshtein.distance, 0))
+        for value, kind, strings, scorer, cutoff in lookups:
+            tokens = self.kinds[kind]
+            for _, _, at in process.extract(
+                value, strings[kind], scorer=scorer, score_cutoff=cutoff, limit=None
+            ):
+                found.add(tokens[at])
         return found
 
 
