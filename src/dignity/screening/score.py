@@ -22,7 +22,7 @@ from dignity.screening.text import PreparedName, Token
 from dignity.screening.tokens import READING_SIEVE, Partners, Pool, partners
 
 ALGORITHM = "dignity-v1"
-ALGORITHM_VERSION = "2"
+ALGORITHM_VERSION = "3"
 DEFAULT_THRESHOLD = 0.8
 # Unmatched tokens cost this share of their weight once two or more tokens agree; a missing
 # patronymic or nasab part (Vladimirovich, bin Muhammad) costs less still.

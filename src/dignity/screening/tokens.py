@@ -70,13 +70,19 @@ def _token_similarity(a: Token, b: Token, person: bool) -> float:
         similarity = reading_similarity(latin.text, written.readings)
         return similarity if similarity >= TOKEN_FLOOR else 0.0
     similarity = edit_similarity(a.text, b.text)
-    if a.phonetic and a.phonetic == b.phonetic and len(a.phonetic) >= 3:
+    if a.phonetic == b.phonetic and len(a.phonetic) >= 3 and _spoken(a.text) and _spoken(b.text):
         similarity = max(similarity, 0.88)
     if (a.korean or b.korean) and a.korean_key == b.korean_key:
         similarity = max(similarity, 0.9)
     if (a.abjad or b.abjad) and len(a.skeleton) >= 2 and a.skeleton == b.skeleton:
         similarity = max(similarity, 0.88 if len(a.skeleton) >= 3 else 0.8)
     return similarity if similarity >= TOKEN_FLOOR else 0.0
+
+
+def _spoken(text: str) -> bool:
+    """Whether a token reads as a word (it has a vowel), not letters read one by one (MSC, PTC):
+    a metaphone key says how a word sounds, not an abbreviation."""
+    return any(letter in "aeiouy" for letter in text)
 
 
 def edit_similarity(a: str, b: str) -> float:

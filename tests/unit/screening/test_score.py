@@ -81,6 +81,9 @@ NEGATIVES = [
     ("Person", "נתניהו", "Nathan"),
     # a different given name before the same family: Ali is not Uday (Saddam Hussein's sons)
     ("Person", "علي صدام حسين التكريتي", "UDAY SADDAM HUSSEIN AL-TIKRITI"),
+    # abbreviations read letter by letter share a metaphone key (MSK, PTK), not a name
+    ("Organization", "MSC", "MZIK OAO"),
+    ("Organization", "PEDCO", "PTC GMBH"),
 ]
 
 

@@ -1,0 +1,65 @@
+"""Comparing a query's tokens with many candidate tokens at once (`tokens.Pool`) must find exactly
+what comparing every pair one by one finds: the pool only skips pairs that cannot be alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from dignity.screening.text import Token, kind_of_thing, prepare_name
+from dignity.screening.tokens import Pool, token_similarity
+
+QUERIES = [
+    ("Person", "Vladimir V. Putin"),
+    ("Person", "Bob Menendez"),
+    ("Person", "Mohammed Abd al-Rahman"),
+    ("Person", "克林頓"),
+    ("Person", "김정은"),
+    ("Person", "أسامة بن لادن"),
+    ("Person", "Джонсон"),
+    ("Organization", "MSC Shipping"),
+    ("Person", "Kim Yo Jong"),
+]
+LISTED = [
+    ("Person", "PUTIN, Vladimir Vladimirovich"),
+    ("Person", "Robert MENENDEZ"),
+    ("Person", "Muhammad ABDULRAHMAN"),
+    ("Person", "Abd al-Rahman AL-QADULI"),
+    ("Person", "Clinton"),
+    ("Person", "KIM, Jong Un"),
+    ("Person", "Usama BIN LADIN"),
+    ("Person", "أسامة محمد عوض بن لادن"),
+    ("Person", "Johnson"),
+    ("Person", "Jackson"),
+    ("Person", "Владимир Путин"),
+    ("Person", "V. KONONOV"),
+    ("Organization", "MZIK OAO"),
+    ("Organization", "MSK Shipping LLC"),
+    ("Person", "KIM, Yo Jong"),
+    ("Person", "习近平"),
+]
+
+
+def _tokens(schema: str, name: str) -> tuple[Token, ...]:
+    prepared = prepare_name(name, "name", kind_of_thing(schema))
+    assert prepared is not None
+    return prepared.tokens
+
+
+@pytest.mark.parametrize("person", [True, False])
+@pytest.mark.parametrize(("schema", "query"), QUERIES)
+def test_the_pool_finds_what_every_pair_finds(schema: str, query: str, person: bool) -> None:
+    query_tokens = _tokens(schema, query)
+    listed = [t for listed_schema, name in LISTED for t in _tokens(listed_schema, name)]
+
+    found = Pool(listed).partners(query_tokens, person)
+
+    expected = {
+        token: tuple(
+            (similarity, position)
+            for position, query_token in enumerate(query_tokens)
+            if (similarity := token_similarity(query_token, token, person)) > 0.0
+        )
+        for token in listed
+    }
+    assert found == expected
+    assert any(found.values()), "nothing alike at all: the case tests nothing"
