@@ -97,6 +97,13 @@ def _without(values: dict[str, list[str]], held_out: set[str]) -> dict[str, list
     return out
 
 
+def _sample(pairs: list[Pair], limit: int, rng: random.Random) -> list[Pair]:
+    """`limit` of the pairs, the same in every run: the list readers give entities, and an
+    entity its names, in an order that differs from one process to the next."""
+    pairs.sort(key=lambda pair: (pair.candidate_id, pair.query, pair.kind))
+    return rng.sample(pairs, min(limit, len(pairs)))
+
+
 def ofac_alias_pairs(limit: int, rng: random.Random) -> list[Pair]:
     pairs = []
     for entity in _targets(OFAC_2021, "ofac-csv"):
@@ -119,7 +126,7 @@ def ofac_alias_pairs(limit: int, rng: random.Random) -> list[Pair]:
                         True,
                     )
                 )
-    return rng.sample(pairs, min(limit, len(pairs)))
+    return _sample(pairs, limit, rng)
 
 
 def un_script_pairs(limit: int, rng: random.Random) -> list[Pair]:
@@ -142,7 +149,7 @@ def un_script_pairs(limit: int, rng: random.Random) -> list[Pair]:
                     True,
                 )
             )
-    return rng.sample(pairs, min(limit, len(pairs)))
+    return _sample(pairs, limit, rng)
 
 
 def _unsc_ids(entities: list[StatementEntity], sanctions: list[StatementEntity]) -> dict[str, str]:
@@ -190,7 +197,7 @@ def au_un_pairs(limit: int, rng: random.Random) -> list[Pair]:
                     True,
                 )
             )
-    return rng.sample(pairs, min(limit, len(pairs)))
+    return _sample(pairs, limit, rng)
 
 
 def hard_negatives(positives: list[Pair]) -> list[Pair]:
