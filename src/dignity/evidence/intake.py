@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC
 from typing import BinaryIO
 
@@ -126,6 +127,111 @@ def _check_event(session: Session, principal: Principal, project_id: str, event_
         raise NotFound("no such events record")
 
 
+@dataclass
+class Streamed:
+    """A file streamed into a partial blob (encrypted, hashed, its type decided), not yet
+    recorded: `add_streamed` records it, or `discard` drops it."""
+
+    blob_id: str
+    handle: BinaryIO
+    intake: _Intake
+    digests: stream.Digests
+    chunk_bytes: int
+
+    def discard(self, store: BlobStore) -> None:
+        self.intake.encryptor.close()
+        store.abort(self.blob_id, self.handle)  # the partial file; a committed blob stays
+
+
+def stream_in(
+    store: BlobStore,
+    chunks: Iterable[bytes],
+    *,
+    filename: str,
+    max_bytes: int,
+    allow_active: bool = False,
+    second_digest: bool = False,
+    chunk_bytes: int = stream.CHUNK_BYTES,
+    progress: Progress | None = None,
+) -> Streamed:
+    """Stream a file into a partial blob of `store`, with no database transaction open: a
+    request can take minutes to send its file, and must not hold the write lock while it does.
+    Refused with `InvalidInput` (`EvidenceTooLarge` past `max_bytes`), nothing kept."""
+    name = _clean_filename(filename)
+    blob_id = new_blob_id()
+    handle = store.create(blob_id)
+    intake: _Intake | None = None
+    try:
+        intake = _Intake(
+            handle,
+            blob_id,
+            name,
+            max_bytes=max_bytes,
+            allow_active=allow_active,
+            second_digest=second_digest,
+            chunk_bytes=chunk_bytes,
+            progress=progress,
+        )
+        digests = intake.take(chunks)
+    except BaseException:
+        if intake is not None:
+            intake.encryptor.close()
+        store.abort(blob_id, handle)
+        raise
+    return Streamed(blob_id, handle, intake, digests, chunk_bytes)
+
+
+def check_upload(
+    session: Session,
+    principal: Principal,
+    project_id: str,
+    *,
+    collection: Collection | dict[str, object],
+    event_id: str | None = None,
+) -> Collection:
+    """What `add_streamed` checks before it records a file (the right to write, the project,
+    the collection record, the event): worth asking before a file streams in, to refuse early."""
+    principal.require(Permission.RECORDS_WRITE)
+    project = visible_project(session, principal, project_id)
+    found = as_collection(collection)
+    if event_id is not None:
+        _check_event(session, principal, project.id, event_id)
+    return found
+
+
+def add_streamed(
+    session: Session,
+    principal: Principal,
+    keyring: Keyring,
+    store: BlobStore,
+    streamed: Streamed,
+    project_id: str,
+    *,
+    collection: Collection | dict[str, object],
+    event_id: str | None = None,
+) -> EvidenceItem:
+    """Record a file that `stream_in` took in, as an original of the project, with its
+    collection record; the blob is discarded if it cannot be (`InvalidInput`, `NotFound`)."""
+    try:
+        found = check_upload(
+            session, principal, project_id, collection=collection, event_id=event_id
+        )
+        return _record(
+            session,
+            principal,
+            keyring,
+            store,
+            streamed,
+            project_id=project_id,
+            found=found,
+            event_id=event_id,
+            derived=None,
+        )
+    except BaseException:
+        streamed.discard(store)
+        raise
+
+
 def _ingest(
     session: Session,
     principal: Principal,
@@ -145,74 +251,97 @@ def _ingest(
     progress: Progress | None,
 ) -> EvidenceItem:
     """Stream the file in, then write the row (in a savepoint), then commit the blob."""
-    blob_id = new_blob_id()
-    handle = store.create(blob_id)
-    intake: _Intake | None = None
+    streamed = stream_in(
+        store,
+        chunks,
+        filename=filename,
+        max_bytes=max_bytes,
+        allow_active=allow_active,
+        second_digest=second_digest,
+        chunk_bytes=chunk_bytes,
+        progress=progress,
+    )
     try:
-        intake = _Intake(
-            handle,
-            blob_id,
-            filename,
-            max_bytes=max_bytes,
-            allow_active=allow_active,
-            second_digest=second_digest,
-            chunk_bytes=chunk_bytes,
-            progress=progress,
+        return _record(
+            session,
+            principal,
+            keyring,
+            store,
+            streamed,
+            project_id=project_id,
+            found=found,
+            event_id=event_id,
+            derived=derived,
         )
-        digests = intake.take(chunks)
-        assert intake.decision is not None  # noqa: S101 (`take` always decides)
-        with session.begin_nested():
-            item = _new_item(
-                session, principal, keyring, project_id, blob_id, intake.encryptor.key, digests
-            )
-            item.media_type = intake.decision.media_type
-            item.sealed_filename = _seal(session, keyring, item, "filename", encode_name(filename))
-            sealed = {name: getattr(found, name) for name in SEALED_COLLECTION}
-            item.sealed_collection = _seal(
-                session, keyring, item, "collection", json.dumps(sealed).encode("utf-8")
-            )
-            found_metadata = intake.metadata()
-            if found_metadata:
-                item.sealed_metadata = _seal(
-                    session, keyring, item, "metadata", json.dumps(found_metadata).encode("utf-8")
-                )
-                item.metadata_flags = metadata.sensitive(found_metadata)
-            item.collection_method = found.method
-            item.collection_tool, item.collection_tool_version = found.tool, found.tool_version
-            item.collected_at = found.collected_at.astimezone(UTC)
-            item.clock_source = found.clock_source
-            item.event_id = event_id
-            details: dict[str, object] = {
-                "media_type": item.media_type,
-                "size": digests.size,
-                "blob": blob_id,
-                "chunk_bytes": chunk_bytes,
-            }
-            if intake.decision.active or intake.decision.mismatch:
-                details["allowed"] = "active content or a name that contradicts it"
-            if derived is not None:
-                source, operation = derived
-                item.kind, item.derived_from = WORKING, source.id
-                item.operation, item.derived_by = operation, principal.actor
-                details.update(derived_from=source.id, operation=operation)
-            session.add(item)
-            session.flush()
-            append_custody(
-                session,
-                item,
-                "ingest",
-                actor=principal.actor,
-                purpose="working copy" if derived else "intake",
-                sha256=digests.sha256,
-                details=details,
-                at=item.ingested_at,
-            )
-            store.commit(blob_id, handle)
     except BaseException:
-        if intake is not None:
-            intake.encryptor.close()
-        store.abort(blob_id, handle)  # the partial file; a committed blob is never removed
+        streamed.discard(store)
         raise
+
+
+def _record(
+    session: Session,
+    principal: Principal,
+    keyring: Keyring,
+    store: BlobStore,
+    streamed: Streamed,
+    *,
+    project_id: str,
+    found: Collection,
+    event_id: str | None,
+    derived: tuple[EvidenceItem, str] | None,
+) -> EvidenceItem:
+    """Write the item's row and custody entry (in a savepoint), then commit the blob."""
+    intake, digests, blob_id = streamed.intake, streamed.digests, streamed.blob_id
+    assert intake.decision is not None  # noqa: S101 (`take` always decides)
+    with session.begin_nested():
+        item = _new_item(
+            session, principal, keyring, project_id, blob_id, intake.encryptor.key, digests
+        )
+        item.media_type = intake.decision.media_type
+        item.sealed_filename = _seal(
+            session, keyring, item, "filename", encode_name(intake.filename)
+        )
+        sealed = {name: getattr(found, name) for name in SEALED_COLLECTION}
+        item.sealed_collection = _seal(
+            session, keyring, item, "collection", json.dumps(sealed).encode("utf-8")
+        )
+        found_metadata = intake.metadata()
+        if found_metadata:
+            item.sealed_metadata = _seal(
+                session, keyring, item, "metadata", json.dumps(found_metadata).encode("utf-8")
+            )
+            item.metadata_flags = metadata.sensitive(found_metadata)
+        item.collection_method = found.method
+        item.collection_tool, item.collection_tool_version = found.tool, found.tool_version
+        item.collected_at = found.collected_at.astimezone(UTC)
+        item.clock_source = found.clock_source
+        item.event_id = event_id
+        details: dict[str, object] = {
+            "media_type": item.media_type,
+            "size": digests.size,
+            "blob": blob_id,
+            "chunk_bytes": streamed.chunk_bytes,
+        }
+        if intake.decision.active or intake.decision.mismatch:
+            details["allowed"] = "active content or a name that contradicts it"
+        if derived is not None:
+            source, operation = derived
+            item.kind, item.derived_from = WORKING, source.id
+            item.operation, item.derived_by = operation, principal.actor
+            details.update(derived_from=source.id, operation=operation)
+        session.add(item)
+        session.flush()
+        append_custody(
+            session,
+            item,
+            "ingest",
+            actor=principal.actor,
+            purpose="working copy" if derived else "intake",
+            sha256=digests.sha256,
+            details=details,
+            at=item.ingested_at,
+        )
+        store.commit(blob_id, streamed.handle)
     return item
 
 
@@ -275,19 +404,15 @@ def add_evidence(
     `filename` is kept sealed as data. Refused with `InvalidInput` (`EvidenceTooLarge` past
     `max_bytes`) before anything is stored.
     """
-    principal.require(Permission.RECORDS_WRITE)
-    project = visible_project(session, principal, project_id)
-    found = as_collection(collection)
+    found = check_upload(session, principal, project_id, collection=collection, event_id=event_id)
     name = _clean_filename(filename)
-    if event_id is not None:
-        _check_event(session, principal, project.id, event_id)
     return _ingest(
         session,
         principal,
         keyring,
         store,
         chunks,
-        project_id=project.id,
+        project_id=project_id,
         filename=name,
         found=found,
         event_id=event_id,

@@ -51,7 +51,15 @@ from dignity.evidence.custody import (
     check_chain,
     logged_hashes,
 )
-from dignity.evidence.intake import EvidenceTooLarge, add_evidence, add_working_copy
+from dignity.evidence.intake import (
+    EvidenceTooLarge,
+    Streamed,
+    add_evidence,
+    add_streamed,
+    add_working_copy,
+    check_upload,
+    stream_in,
+)
 from dignity.evidence.items import (
     Collection,
     collection,
@@ -78,9 +86,12 @@ __all__ = [
     "CorruptEvidence",
     "EvidenceTooLarge",
     "ExportedBundle",
+    "Streamed",
     "add_evidence",
+    "add_streamed",
     "add_working_copy",
     "check_blob",
+    "check_upload",
     "collection",
     "collection_of",
     "custody",
@@ -91,6 +102,7 @@ __all__ = [
     "mark_corrupt",
     "metadata_of",
     "open_original",
+    "stream_in",
     "verify_bundle",
     "verify_chain",
 ]

@@ -122,17 +122,20 @@ def _store_one(
     request: Request, who: Uploader, name: str, chunks: Any, found: evidence.Collection
 ) -> EvidenceItem:
     settings: Settings = request.app.state.settings
+    store = blob_store(request)
+    # streamed before the write transaction begins (see the API's upload route)
+    streamed = evidence.stream_in(
+        store, chunks, filename=name, max_bytes=settings.evidence_max_bytes
+    )
     with write_session(request) as session:
-        item = evidence.add_evidence(
+        item = evidence.add_streamed(
             session,
             who.principal,
             keyring_of(request),
-            blob_store(request),
+            store,
+            streamed,
             who.project_id,
-            chunks,
-            filename=name,
             collection=found,
-            max_bytes=settings.evidence_max_bytes,
             event_id=who.event_id,
         )
         session.commit()

@@ -9,6 +9,8 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -31,6 +33,7 @@ from dignity.security.authz import Principal
 from dignity.security.models import Project
 from dignity.security.permissions import Role
 from dignity.settings import Settings
+from dignity.store import create_engine, make_sessionmaker, migrate
 from factories.documentation import story
 from factories.monitoring import personal_token, reviewer, team
 
@@ -189,6 +192,55 @@ def test_under_a_real_server_an_oversized_upload_is_answered_413(
     assert response.status_code == 413
     assert _count(session, EvidenceItem) == 0
     assert list(LocalBlobStore(settings.evidence_dir).ids()) == []
+
+
+def test_other_writers_are_not_kept_waiting_while_an_upload_streams_in(
+    tmp_path: Path, fresh_store_url: str
+) -> None:
+    """Under uvicorn, on a store of its own (the shared test connection would hide locking):
+    half-way through a slow upload, another writer commits at once. The upload's write
+    transaction begins once the file is in: on SQLite, a write lock held while the body streams
+    would keep every other writer waiting, then failing after busy_timeout."""
+    engine = create_engine(fresh_store_url)
+    migrate.upgrade(engine)
+    factory = make_sessionmaker(engine)
+    settings = make_settings(tmp_path, database_url=fresh_store_url)
+    app: FastAPI = create_app(settings, factory)
+    with factory() as session:
+        caller = _caller(TestClient(app), session, settings, "investigator", "Darfur 2023")
+        session.commit()
+    waited: list[float] = []
+
+    def write_elsewhere() -> None:
+        started = time.monotonic()
+        with factory() as other:
+            team(other, "Kasai 2024")
+            other.commit()
+        waited.append(time.monotonic() - started)
+
+    def slow_body() -> Iterator[bytes]:
+        yield b"a" * BLOCK
+        time.sleep(0.5)  # the server is reading the body by now
+        writer = threading.Thread(target=write_elsewhere)
+        writer.start()
+        writer.join(timeout=5)
+        yield b"b" * BLOCK
+
+    try:
+        with serve(app) as base:
+            response = httpx.post(
+                f"{base}/api/projects/{caller.project}/evidence",
+                content=slow_body(),
+                headers=_headers(caller.token),
+                timeout=60,
+            )
+        assert response.status_code == 201, response.text
+        assert waited, "the other writer was still waiting when the upload ended"
+        assert waited[0] < 5
+        with factory() as session:
+            assert _count(session, EvidenceItem) == 1
+    finally:
+        engine.dispose()
 
 
 def test_no_plaintext_reaches_a_temporary_file_or_the_store(

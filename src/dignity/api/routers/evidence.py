@@ -391,17 +391,24 @@ async def upload_evidence(
         filename = header_text(request, "x-evidence-filename")
         collection = collection_header(request)
         event_id = header_text(request, "x-evidence-event", required=False).strip() or None
+        with request.app.state.sessionmaker() as session:  # refused before the file comes in
+            evidence.check_upload(
+                session, principal, project, collection=collection, event_id=event_id
+            )
+        # The file streams in before the write transaction begins: it may take minutes, and
+        # SQLite's write lock would keep every other writer waiting (then failing) meanwhile.
+        streamed = evidence.stream_in(
+            store, body, filename=filename, max_bytes=settings.evidence_max_bytes
+        )
         with write_session(request) as session:
-            item = evidence.add_evidence(
+            item = evidence.add_streamed(
                 session,
                 principal,
                 keyring,
                 store,
+                streamed,
                 project,
-                body,
-                filename=filename,
                 collection=collection,
-                max_bytes=settings.evidence_max_bytes,
                 event_id=event_id,
             )
             found = item_read(session, keyring, item)
