@@ -15,6 +15,7 @@ from dignity.audit.checkpoints import Checkpoint, DirectoryWitness
 from dignity.audit.services import checkpoint_due, make_checkpoint, verify_store
 from dignity.security.keys import key_id, load_signing_key
 from dignity.settings import Settings
+from dignity.store.engine import WRITE_INTENT
 
 
 def trusted_key_ids(settings: Settings) -> set[str]:
@@ -45,6 +46,9 @@ def checkpoint_now(settings: Settings, factory: sessionmaker[Session]) -> Checkp
     key = load_signing_key(settings.signing_key_path)
     try:
         with factory() as session, session.begin():
+            # It reads the log's head, then writes: with the write lock from the start (SQLite:
+            # BEGIN IMMEDIATE), a writer committing in between cannot make it fail as "locked".
+            session.connection(execution_options={WRITE_INTENT: True})
             checkpoint = make_checkpoint(session, key)
     except RowConflict:
         return None  # another process signed the same size at the same moment
