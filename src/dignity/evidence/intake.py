@@ -8,7 +8,8 @@ from an item the caller may see.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from typing import BinaryIO
@@ -143,6 +144,15 @@ class Streamed:
         store.abort(self.blob_id, self.handle)  # the partial file; a committed blob stays
 
 
+@contextmanager
+def _discarded_on_failure(streamed: Streamed, store: BlobStore) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        streamed.discard(store)
+        raise
+
+
 def stream_in(
     store: BlobStore,
     chunks: Iterable[bytes],
@@ -212,24 +222,21 @@ def add_streamed(
 ) -> EvidenceItem:
     """Record a file that `stream_in` took in, as an original of the project, with its
     collection record; the blob is discarded if it cannot be (`InvalidInput`, `NotFound`)."""
-    try:
+    with _discarded_on_failure(streamed, store):
         found = check_upload(
             session, principal, project_id, collection=collection, event_id=event_id
         )
-        return _record(
-            session,
-            principal,
-            keyring,
-            store,
-            streamed,
-            project_id=project_id,
-            found=found,
-            event_id=event_id,
-            derived=None,
-        )
-    except BaseException:
-        streamed.discard(store)
-        raise
+    return _record(
+        session,
+        principal,
+        keyring,
+        store,
+        streamed,
+        project_id=project_id,
+        found=found,
+        event_id=event_id,
+        derived=None,
+    )
 
 
 def _ingest(
@@ -261,21 +268,17 @@ def _ingest(
         chunk_bytes=chunk_bytes,
         progress=progress,
     )
-    try:
-        return _record(
-            session,
-            principal,
-            keyring,
-            store,
-            streamed,
-            project_id=project_id,
-            found=found,
-            event_id=event_id,
-            derived=derived,
-        )
-    except BaseException:
-        streamed.discard(store)
-        raise
+    return _record(
+        session,
+        principal,
+        keyring,
+        store,
+        streamed,
+        project_id=project_id,
+        found=found,
+        event_id=event_id,
+        derived=derived,
+    )
 
 
 def _record(
@@ -290,10 +293,11 @@ def _record(
     event_id: str | None,
     derived: tuple[EvidenceItem, str] | None,
 ) -> EvidenceItem:
-    """Write the item's row and custody entry (in a savepoint), then commit the blob."""
+    """Write the item's row and custody entry (in a savepoint), then commit the blob; the
+    partial blob is discarded if that fails."""
     intake, digests, blob_id = streamed.intake, streamed.digests, streamed.blob_id
     assert intake.decision is not None  # noqa: S101 (`take` always decides)
-    with session.begin_nested():
+    with _discarded_on_failure(streamed, store), session.begin_nested():
         item = _new_item(
             session, principal, keyring, project_id, blob_id, intake.encryptor.key, digests
         )
