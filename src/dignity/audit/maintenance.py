@@ -15,7 +15,7 @@ from dignity.audit.checkpoints import Checkpoint, DirectoryWitness
 from dignity.audit.services import checkpoint_due, make_checkpoint, verify_store
 from dignity.security.keys import key_id, load_signing_key
 from dignity.settings import Settings
-from dignity.store.engine import WRITE_INTENT
+from dignity.store import write_transaction
 
 
 def trusted_key_ids(settings: Settings) -> set[str]:
@@ -45,10 +45,7 @@ def checkpoint_now(settings: Settings, factory: sessionmaker[Session]) -> Checkp
     """Sign a checkpoint of the whole log unless the last one already covers it."""
     key = load_signing_key(settings.signing_key_path)
     try:
-        with factory() as session, session.begin():
-            # It reads the log's head, then writes: with the write lock from the start (SQLite:
-            # BEGIN IMMEDIATE), a writer committing in between cannot make it fail as "locked".
-            session.connection(execution_options={WRITE_INTENT: True})
+        with write_transaction(factory) as session:  # it reads the log's head, then writes
             checkpoint = make_checkpoint(session, key)
     except RowConflict:
         return None  # another process signed the same size at the same moment

@@ -22,7 +22,7 @@ from dignity.evidence.custody import TABLE, append_custody
 from dignity.evidence.models import CORRUPT, STORED, EvidenceItem
 from dignity.evidence.services import check_blob, mark_corrupt
 from dignity.security.crypto import Keyring
-from dignity.store.session import transaction
+from dignity.store.session import write_transaction
 from dignity.store.types import utcnow
 
 FixityProgress = Callable[[int, int], None]  # items checked, items in all
@@ -61,7 +61,7 @@ def verify_all(
             session.execute(select(EvidenceItem.id).order_by(EvidenceItem.ingested_at)).scalars()
         )
     for item_id in ids:
-        with transaction(factory) as session:
+        with write_transaction(factory) as session:
             item = session.execute(
                 select(EvidenceItem).where(EvidenceItem.id == item_id).with_for_update()
             ).scalar_one()
@@ -88,7 +88,7 @@ def verify_all(
         report.checked += 1
         if progress is not None:
             progress(report.checked, len(ids))
-    with transaction(factory) as session:
+    with write_transaction(factory) as session:
         report.orphans = orphans(session, store)
         record_event(
             session,
