@@ -17,14 +17,17 @@ from typing import Protocol
 
 import numpy as np
 
-from dignity.screening.align import warm_up
+from dignity.screening import align, name_table
+from dignity.screening.name_table import NameTable
 from dignity.screening.records import Record, compatible
-from dignity.screening.score import remember_names
 
 # Weight of a key kind relative to an exact token: phonetic and skeleton keys are looser.
 KEY_WEIGHTS = {"t": 1.0, "f": 1.0, "p": 0.6, "s": 0.4, "i": 3.0}
 # Loose keys shared by more than this share of the records say nothing and are not followed.
 COMMON_SHARE = 0.05
+# Retrieval adds up the weights of a query's postings in an array as long as the index when
+# there are at least one posting for this many records (sorting the postings costs more).
+DENSE_SHARE = 64
 # An index of this many records or more is a process's main index: the collector leaves it be.
 FREEZE_AT = 5_000
 
@@ -33,6 +36,7 @@ class CandidateIndex(Protocol):
     """Finds candidates for a query among the listed entities of some lists."""
 
     versions: dict[str, int]  # list name -> version seq the index was built from
+    names: NameTable | None  # the records' names as arrays, for scoring compiled (or none)
 
     def candidates(
         self, query: Record, *, datasets: frozenset[str] | None, limit: int
@@ -86,8 +90,9 @@ class MemoryIndex:
                 continue
             idf = math.log(1 + total / len(positions))
             self._postings[key] = (KEY_WEIGHTS[kind] * idf, np.array(positions, np.int32))
-        remember_names(self._records)
-        warm_up()
+        self.names: NameTable | None = NameTable(self._records)
+        align.warm_up()
+        name_table.warm_up()
         if len(self._records) >= FREEZE_AT:
             # The index lives as long as the process and never changes, yet every full garbage
             # collection would walk its hundreds of thousands of objects again (with the bundled
@@ -119,7 +124,7 @@ class MemoryIndex:
         schema = query.schema_obj
         fits: dict[str, bool] = {}  # candidate schema -> compatible with the query's
         chosen: list[Record] = []
-        for position in _heaviest(postings, limit * 4):
+        for position in _heaviest(postings, limit * 4, len(self._records)):
             record = self._records[position]
             if datasets is not None and not datasets.intersection(record.datasets):
                 continue
@@ -134,9 +139,9 @@ class MemoryIndex:
         return chosen
 
 
-def _heaviest(postings: list[tuple[float, np.ndarray]], count: int) -> list[int]:
-    """The `count` positions with the heaviest sum of the weights of their postings, heaviest
-    first; among equals, the record indexed first (a stable order).
+def _heaviest(postings: list[tuple[float, np.ndarray]], count: int, size: int) -> list[int]:
+    """The `count` positions (of `size`) with the heaviest sum of the weights of their postings,
+    heaviest first; among equals, the record indexed first (a stable order).
 
     Each position's sum is added up in the order of `postings` (np.bincount adds in the order
     given), so that equal inputs give equal sums, bit for bit.
@@ -147,7 +152,13 @@ def _heaviest(postings: list[tuple[float, np.ndarray]], count: int) -> list[int]
         return postings[0][1][:count].tolist()  # type: ignore[no-any-return]
     every = np.concatenate([positions for _, positions in postings])
     weights = np.repeat([weight for weight, _ in postings], [len(p) for _, p in postings])
-    positions, inverse = np.unique(every, return_inverse=True)
-    sums = np.bincount(inverse, weights=weights)
+    if len(every) * DENSE_SHARE >= size:
+        # a sum for every record (most of them nothing) costs less than sorting the postings
+        sums = np.bincount(every, weights=weights, minlength=size)
+        positions = np.flatnonzero(sums)
+        sums = sums[positions]
+    else:
+        positions, inverse = np.unique(every, return_inverse=True)
+        sums = np.bincount(inverse, weights=weights)
     order = np.lexsort((positions, -sums))[:count]
     return positions[order].tolist()  # type: ignore[no-any-return]

@@ -11,8 +11,9 @@ missing middle name or patronymic is expected; a different family name is not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rapidfuzz.distance import Indel
 
@@ -20,6 +21,9 @@ from dignity.screening.align import similarity as reading_similarity
 from dignity.screening.records import UNIQUE_IDENTIFIERS, Record
 from dignity.screening.text import PreparedName, Token
 from dignity.screening.tokens import READING_SIEVE, Partners, Pool, partners
+
+if TYPE_CHECKING:
+    from dignity.screening.name_table import NameTable
 
 ALGORITHM = "dignity-v1"
 ALGORITHM_VERSION = "3"
@@ -85,13 +89,6 @@ class _Shape:
 
 _SHAPES: dict[int, _Shape] = {}  # id of a name -> its shape (which holds the name: ids stay true)
 _SHAPES_MAX = 200_000
-
-
-def remember_names(records: Iterable[Record]) -> None:
-    """Work out now what comparing the names of `records` takes (an index does, as it is built)."""
-    for record in records:
-        for name in record.names:
-            _shape(name)
 
 
 def _shape(name: PreparedName) -> _Shape:
@@ -331,11 +328,19 @@ class Scorer:
     names): what a candidate token resembles in a query name is worked out once per query.
     """
 
-    def __init__(self, query: Record) -> None:
+    def __init__(self, query: Record, names: NameTable | None = None) -> None:
         self.query = query
+        # Candidates whose names are in `names` are scored compiled (`name_table`), all at once
+        # as they are prepared: their best names are kept in `_best`, by id.
+        self._table = names
+        self._best: dict[int, tuple[float, PreparedName, PreparedName] | None] = {}
         self._names = [_shape(name) for name in query.names]
         # by `person`, then one per query name
         self._partners: dict[bool, list[_Partners]] = {
+            person: [{} for _ in query.names] for person in (False, True)
+        }
+        # the same, only the candidate tokens that resemble a query token (most resemble none)
+        self._matches: dict[bool, list[_Partners]] = {
             person: [{} for _ in query.names] for person in (False, True)
         }
         self._prepared: set[int] = set()  # ids of the candidate records prepared
@@ -350,9 +355,10 @@ class Scorer:
             if values
         ]
 
-    def prepare(self, candidates: Iterable[Record]) -> None:
+    def prepare(self, candidates: Sequence[Record]) -> None:
         """Compare the query's names with every token of `candidates` at once (see
-        `tokens.partners`): far fewer pairs are compared than one candidate at a time."""
+        `tokens.partners`): far fewer pairs are compared than one candidate at a time. With a
+        name table that holds them, their best names are found then, compiled."""
         by_person: dict[bool, list[Token]] = {False: [], True: []}
         for candidate in candidates:
             self._prepared.add(id(candidate))
@@ -362,14 +368,25 @@ class Scorer:
             if not tokens:
                 continue
             pool = Pool(tokens)
-            for q, known in zip(self._names, self._partners[person], strict=True):
-                known.update(pool.partners(q.name.tokens, person))
+            nothing = dict.fromkeys(pool.tokens, ())
+            for q, known, matches in zip(
+                self._names, self._partners[person], self._matches[person], strict=True
+            ):
+                found = pool.matches(q.name.tokens, person)
+                known.update(nothing)
+                known.update(found)
+                matches.update(found)
+        if self._table is not None and candidates and self._table.holds(candidates):
+            best = self._table.best_names(self, candidates)
+            self._best.update(zip(map(id, candidates), best, strict=True))
 
     def best_name(self, candidate: Record) -> tuple[float, PreparedName, PreparedName] | None:
         """The best pairing of a query name with a candidate name, weighted by the latter's kind;
         the first of equals."""
         if id(candidate) not in self._prepared:
             self.prepare([candidate])
+        if id(candidate) in self._best:
+            return self._best[id(candidate)]
         person = "Person" in (self.query.schema, candidate.schema)
         names = [_shape(name) for name in candidate.names]
         best: tuple[float, PreparedName, PreparedName] | None = None

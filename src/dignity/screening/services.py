@@ -105,7 +105,7 @@ def match_one(index: CandidateIndex, query: Record, options: Options) -> Outcome
     candidates = index.candidates(
         query, datasets=datasets, limit=max(options.limit * 3, MIN_CANDIDATES)
     )
-    scorer = Scorer(query)
+    scorer = Scorer(query, index.names)
     scorer.prepare(candidates)
     scored = [(scorer.score(candidate), candidate) for candidate in candidates]
     scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))

@@ -129,11 +129,17 @@ class Pool:
         """For each token, the `query` tokens it resembles at all: (similarity, position) of
         each, in the order of the query's tokens."""
         found: dict[Token, Partners] = dict.fromkeys(self.tokens, ())
+        found.update(self.matches(query, person))
+        return found
+
+    def matches(self, query: Sequence[Token], person: bool) -> dict[Token, Partners]:
+        """`partners`, only of the tokens that resemble one of `query` (most resemble none)."""
+        found: dict[Token, Partners] = {}
         for position, query_token in enumerate(query):
             for token in self._suspects(query_token, person):
                 similarity = token_similarity(query_token, token, person)
                 if similarity > 0.0:
-                    found[token] += ((similarity, position),)
+                    found[token] = (*found.get(token, ()), (similarity, position))
         return found
 
     def _suspects(self, query: Token, person: bool) -> set[Token]:

@@ -1,0 +1,251 @@
+"""`score._name_similarity` and `Scorer.best_name` for all the candidates of one query, compiled
+by numba: the same arithmetic in the same order, so the same scores bit for bit.
+
+Imported on first use (numba is slow to import), as `align_kernel` is; `names.NameTable` builds
+the arrays and reads the answers. Names are in compressed rows: name n's tokens are
+`start[n]` to `start[n + 1]` of the token arrays, its fused form `fused_at[n]` to
+`fused_at[n + 1]` of the code points. A token's unmatched cost has four columns: (person, cost),
+person false or true, cost 1.0 or `EXTRA_TOKEN_COST`, in that order (see `score._token_costs`).
+
+A query name's partners are found by the global id of a candidate token: block b (person * the
+number of query names + the query name) holds ids `keys[key_at[b]:key_at[b + 1]]`, sorted, and
+key k's partners are `similarity[partner_at[k]:partner_at[k + 1]]` with their query positions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+EXTRA_TOKEN_COST = 0.5
+GIVEN_NAME_CAP = 0.75
+FUSED_FLOOR = 0.9
+
+
+@njit(cache=True, nogil=True)
+def _find(keys: np.ndarray, low: int, high: int, key: int) -> int:
+    """Where `key` is in the sorted `keys[low:high]`, or -1."""
+    end = high
+    while low < high:
+        middle = (low + high) // 2
+        if keys[middle] < key:
+            low = middle + 1
+        else:
+            high = middle
+    if low < end and keys[low] == key:
+        return low
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _fused(a: np.ndarray, b: np.ndarray, row: np.ndarray) -> float:
+    """`score._fused`: rapidfuzz's Indel similarity of the fused forms, x 0.97 from 0.9 up
+    (`row`: room for the longest common subsequence's row, as long as `b` and one more)."""
+    la = a.shape[0]
+    lb = b.shape[0]
+    if la < 4 or lb < 4:
+        return 0.0
+    total = la + lb
+    if 2.0 * min(la, lb) / total < FUSED_FLOOR:  # not even the longest common part could do it
+        return 0.0
+    row[: lb + 1] = 0
+    for i in range(la):
+        diagonal = 0
+        for j in range(lb):
+            above = row[j + 1]
+            if a[i] == b[j]:
+                row[j + 1] = diagonal + 1
+            elif row[j] > above:
+                row[j + 1] = row[j]
+            diagonal = above
+    common = row[lb]
+    similarity = 1.0 - (total - 2 * common) / total
+    return similarity * 0.97 if similarity >= FUSED_FLOOR else 0.0
+
+
+@njit(cache=True, nogil=True)
+def best_names(
+    # the query's names
+    q_start: np.ndarray,
+    q_weight: np.ndarray,
+    q_strong: np.ndarray,
+    q_significant: np.ndarray,
+    q_costs: np.ndarray,
+    q_given: np.ndarray,
+    q_fused_at: np.ndarray,
+    q_fused: np.ndarray,
+    q_foreign: np.ndarray,
+    # every indexed name
+    c_start: np.ndarray,
+    c_token: np.ndarray,
+    c_weight: np.ndarray,
+    c_long: np.ndarray,
+    c_significant: np.ndarray,
+    c_costs: np.ndarray,
+    c_given: np.ndarray,
+    c_kind_weight: np.ndarray,
+    c_fused_at: np.ndarray,
+    c_fused: np.ndarray,
+    c_foreign: np.ndarray,
+    # the query's candidates: names first to last - 1, person or not; and how each query name
+    # and name in another script sound alike (`score._sound`), from `sound_at[k]`, query name by
+    # query name, or NaN where that is not known
+    first: np.ndarray,
+    last: np.ndarray,
+    person: np.ndarray,
+    sound_at: np.ndarray,
+    sound: np.ndarray,
+    # the query names' partners
+    key_at: np.ndarray,
+    keys: np.ndarray,
+    partner_at: np.ndarray,
+    similarity: np.ndarray,
+    position: np.ndarray,
+    # the answers: per candidate, the best score and which query name and name gave it; or
+    # query name -2 when how a pair of names in two scripts sound is not known
+    best_score: np.ndarray,
+    best_query: np.ndarray,
+    best_name: np.ndarray,
+) -> None:
+    names = q_start.shape[0] - 1
+    most = 1
+    for n in range(names):
+        most = max(most, q_start[n + 1] - q_start[n])
+    used_q = np.zeros(most, np.bool_)
+    longest = 1
+    for k in range(first.shape[0]):
+        for n in range(first[k], last[k]):
+            longest = max(longest, c_start[n + 1] - c_start[n])
+    used_c = np.zeros(longest, np.bool_)
+    widest = 1
+    for k in range(first.shape[0]):
+        for n in range(first[k], last[k]):
+            widest = max(widest, c_fused_at[n + 1] - c_fused_at[n] + 1)
+    row = np.zeros(widest, np.int64)
+    capacity = 64
+    pair_similarity = np.empty(capacity)
+    pair_i = np.empty(capacity, np.int64)
+    pair_j = np.empty(capacity, np.int64)
+    for k in range(first.shape[0]):
+        best_query[k] = -1
+        best_name[k] = -1
+        best_score[k] = 0.0
+        is_person = person[k]
+        for a in range(names):
+            if best_query[k] == -2:
+                break
+            qs = q_start[a]
+            qn = q_start[a + 1] - qs
+            block = (1 if is_person else 0) * names + a
+            for n in range(first[k], last[k]):
+                kind_weight = c_kind_weight[n]
+                if best_query[k] >= 0 and best_score[k] >= kind_weight:
+                    continue
+                sound_value = 0.0  # names in one script: `score._sound` says nothing
+                if q_foreign[a] != c_foreign[n]:
+                    sound_value = sound[sound_at[k] + a * (last[k] - first[k]) + n - first[k]]
+                    if np.isnan(sound_value):
+                        best_query[k] = -2
+                        break
+                cs = c_start[n]
+                cn = c_start[n + 1] - cs
+                # every (similarity, query position, candidate position) the tokens share
+                count = 0
+                for j in range(cn):
+                    key = _find(keys, key_at[block], key_at[block + 1], c_token[cs + j])
+                    if key < 0:
+                        continue
+                    for p in range(partner_at[key], partner_at[key + 1]):
+                        if count == capacity:
+                            capacity *= 2
+                            pair_similarity = np.resize(pair_similarity, capacity)
+                            pair_i = np.resize(pair_i, capacity)
+                            pair_j = np.resize(pair_j, capacity)
+                        pair_similarity[count] = similarity[p]
+                        pair_i[count] = position[p]
+                        pair_j[count] = j
+                        count += 1
+                score = -1.0  # not yet: no strong match
+                if count:
+                    # sorted as Python sorts the tuples, greatest first
+                    for x in range(1, count):
+                        s, i, j = pair_similarity[x], pair_i[x], pair_j[x]
+                        y = x - 1
+                        while y >= 0 and (
+                            pair_similarity[y] < s
+                            or (
+                                pair_similarity[y] == s
+                                and (pair_i[y] < i or (pair_i[y] == i and pair_j[y] < j))
+                            )
+                        ):
+                            pair_similarity[y + 1] = pair_similarity[y]
+                            pair_i[y + 1] = pair_i[y]
+                            pair_j[y + 1] = pair_j[y]
+                            y -= 1
+                        pair_similarity[y + 1] = s
+                        pair_i[y + 1] = i
+                        pair_j[y + 1] = j
+                    used_q[:qn] = False
+                    used_c[:cn] = False
+                    matched = 0.0
+                    matched_weight = 0.0
+                    strong = 0
+                    for x in range(count):
+                        i = pair_i[x]
+                        j = pair_j[x]
+                        if used_q[i] or used_c[j]:
+                            continue
+                        used_q[i] = True
+                        used_c[j] = True
+                        weight = q_weight[qs + i] + c_weight[cs + j]
+                        matched += pair_similarity[x] * weight
+                        matched_weight += weight
+                        if q_strong[qs + i] and c_long[cs + j]:
+                            strong += 1
+                    if strong:
+                        one_sided = True
+                        for i in range(qn):
+                            if q_significant[qs + i] and not used_q[i]:
+                                one_sided = False
+                                break
+                        if not one_sided:
+                            one_sided = True
+                            for j in range(cn):
+                                if c_significant[cs + j] and not used_c[j]:
+                                    one_sided = False
+                                    break
+                        column = (2 if is_person else 0) + (1 if strong >= 2 and one_sided else 0)
+                        unmatched_q = 0.0
+                        for i in range(qn):
+                            if not used_q[i]:
+                                unmatched_q += q_costs[qs + i, column]
+                        unmatched_c = 0.0
+                        for j in range(cn):
+                            if not used_c[j]:
+                                unmatched_c += c_costs[cs + j, column]
+                        unmatched = unmatched_q + unmatched_c
+                        score = matched / (matched_weight + unmatched)
+                        if is_person and (
+                            (q_given[a] and not used_q[0]) or (c_given[n] and not used_c[0])
+                        ):
+                            score = min(score, GIVEN_NAME_CAP)
+                        if qn != cn:
+                            fused = _fused(
+                                q_fused[q_fused_at[a] : q_fused_at[a + 1]],
+                                c_fused[c_fused_at[n] : c_fused_at[n + 1]],
+                                row,
+                            )
+                            score = max(score, fused)
+                        score = max(score, sound_value)
+                if score < 0.0:
+                    fused = _fused(
+                        q_fused[q_fused_at[a] : q_fused_at[a + 1]],
+                        c_fused[c_fused_at[n] : c_fused_at[n + 1]],
+                        row,
+                    )
+                    score = fused if fused >= sound_value else sound_value
+                score = score * kind_weight
+                if best_query[k] < 0 or score > best_score[k]:
+                    best_score[k] = score
+                    best_query[k] = a
+                    best_name[k] = n

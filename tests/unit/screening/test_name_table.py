@@ -1,0 +1,106 @@
+"""Scoring compiled (`name_table`, `names_kernel`) must give what scoring in Python gives: the same
+best name, the same score bit for bit, for every candidate of every query.
+
+The candidates are the UN consolidated list (names in Latin letters and in Arabic script,
+aliases of every kind, dates and countries) and the hard cases of `test_score`; the queries are
+their names as listed, reordered, cut short, misspelt and written in another script.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from dignity.exc import InvalidInput
+from dignity.screening.index import MemoryIndex
+from dignity.screening.records import MATCHABLE, Record, make_record, query_record
+from dignity.screening.score import Scorer
+from dignity.sources.services import open_list
+
+UN_FILE = Path(__file__).resolve().parents[3].parent / "shared/data/un/consolidated.xml"
+HARD = [
+    ("Person", "PUTIN, Vladimir Vladimirovich"),
+    ("Person", "Владимир Путин"),
+    ("Person", "KIM, Jong Un"),
+    ("Person", "KIM, Yo Jong"),
+    ("Person", "김정은"),
+    ("Person", "Usama BIN LADIN"),
+    ("Person", "أسامة محمد عوض بن لادن"),
+    ("Person", "Abd al-Rahman AL-QADULI"),
+    ("Person", "克林頓"),
+    ("Organization", "MZIK OAO"),
+    ("Organization", "MSK Shipping LLC"),
+    ("Person", "V. KONONOV"),
+]
+
+
+@pytest.fixture(scope="module")
+def records() -> list[Record]:
+    found = [
+        make_record(f"hard-{n}", schema, {"name": [name]}) for n, (schema, name) in enumerate(HARD)
+    ]
+    for entity in open_list(UN_FILE, "un-xml").entities():
+        if entity.schema.name in MATCHABLE:
+            values = {prop: list(values) for prop, values in entity.properties.items()}
+            found.append(make_record(entity.id or "", entity.schema.name, values))
+    # the reader's order differs from process to process: the queries drawn must not
+    return sorted(found, key=lambda record: record.id)
+
+
+def _queries(records: list[Record]) -> list[Record]:
+    rng = random.Random(20261204)
+    queries = [*HARD, ("Person", "Vladimir Putin"), ("Person", "Jong Un Kim")]
+    for record in rng.sample(records, 400):
+        schema = "Person" if record.schema == "Person" else "LegalEntity"
+        name = rng.choice(record.names).original
+        parts = name.replace(",", " ").split()
+        queries.append((schema, name))
+        queries.append((schema, " ".join(rng.sample(parts, len(parts)))))  # reordered
+        if len(parts) > 2:
+            queries.append((schema, " ".join(parts[:2])))  # cut short
+        word = rng.choice(parts)
+        if len(word) > 4:  # one letter dropped
+            at = rng.randrange(len(word))
+            queries.append((schema, name.replace(word, word[:at] + word[at + 1 :])))
+    return [query for schema, name in queries if (query := _query(schema, name)) is not None]
+
+
+def _query(schema: str, name: str) -> Record | None:
+    try:
+        return query_record(schema, {"name": [name]})
+    except InvalidInput:  # a name cut short to particles or honorifics leaves nothing to match
+        return None
+
+
+def test_compiled_scoring_gives_what_python_gives(records: list[Record]) -> None:
+    index = MemoryIndex(records)
+    assert index.names is not None
+    compared = foreign = 0
+    for query in _queries(records):
+        name = query.names[0].original
+        candidates = index.candidates(query, limit=20)
+        compiled = Scorer(query, index.names)
+        compiled.prepare(candidates)
+        python = Scorer(query)
+        python.prepare(candidates)
+        assert len(compiled._best) == len(candidates)  # every one scored compiled
+        for candidate in candidates:
+            expected = python.best_name(candidate)
+            assert compiled.best_name(candidate) == expected, (name, candidate.id)
+            assert compiled.score(candidate) == python.score(candidate), (name, candidate.id)
+            compared += 1
+            foreign += any(n.foreign for n in candidate.names)
+    # the comparison covered many candidates, and names written in Arabic script among them
+    assert compared > 5_000
+    assert foreign > 500
+
+
+def test_candidates_outside_the_table_are_scored_in_python(records: list[Record]) -> None:
+    index = MemoryIndex(records[:50])
+    outsider = make_record("x", "Person", {"name": ["Vladimir PUTIN"]})
+    query = query_record("Person", {"name": ["Vladimir Putin"]})
+    scorer = Scorer(query, index.names)
+    scorer.prepare([outsider])
+    assert scorer.score(outsider).score == Scorer(query).score(outsider).score > 0.9
