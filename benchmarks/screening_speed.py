@@ -145,7 +145,8 @@ def _our_run() -> float:
 
     started = time.process_time()
     for schema, name, candidates, _entities in _WORK:
-        scorer = Scorer(query_record(schema, {"name": [name]}))  # as `match_one` scores
+        assert _INDEX is not None
+        scorer = Scorer(query_record(schema, {"name": [name]}), _INDEX.names)  # as `match_one`
         scorer.prepare(candidates)
         for candidate in candidates:
             scorer.score(candidate)

@@ -42,7 +42,7 @@ from dignity.security.authz import Principal, operator_principal
 from dignity.security.crypto import Keyring, load_keyring
 from dignity.security.keys import load_signing_key
 from dignity.security.models import Project
-from dignity.store.session import transaction
+from dignity.store.session import transaction, write_transaction
 
 app = typer.Typer(
     help="Evidence vault: add files, check their fixity, read their chains of custody, export "
@@ -195,7 +195,7 @@ def add_command(
     with _bar(DownloadColumn(), TransferSpeedColumn()) as bar:
         for path in files:
             task = bar.add_task(escape(repr(path.name)), total=path.stat().st_size)
-            with transaction(state.sessionmaker) as session:
+            with write_transaction(state.sessionmaker) as session:
                 item = evidence.add_evidence(
                     session,
                     principal,

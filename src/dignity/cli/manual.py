@@ -15,7 +15,7 @@ from dignity.cli.context import console, operator, state
 from dignity.exc import InvalidInput
 from dignity.registry import manual
 from dignity.registry.models import ManualDesignation
-from dignity.store.session import transaction
+from dignity.store.session import transaction, write_transaction
 
 app = typer.Typer(
     help="Manual lists: designations no machine-readable list carries (7031(c), ...).",
@@ -90,7 +90,7 @@ def create_command(
     url: Annotated[str, typer.Option("--url", help="The publisher's page, if any.")] = "",
 ) -> None:
     """Create an empty manual list (its first version comes with its first designation)."""
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         source = manual.create_manual_list(
             session, name=name, title=title, publisher=publisher, source_url=url, actor=operator()
         )
@@ -133,7 +133,7 @@ def add_command(
         source_date=source_date,
         listing_date=listing_date,
     )
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         change = manual.add_designation(session, list_id, data, actor=operator())
         _report("added", change, as_json)
 
@@ -190,7 +190,7 @@ def edit_command(
         for name, value in given.items()
         if value is not None
     }
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         current = manual.input_of(manual.get_designation(session, list_id, designation_id))
         data = dataclasses.replace(current, **changes)
         change = manual.edit_designation(
@@ -210,7 +210,7 @@ def retire_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Take a designation off its list, keeping it on record; makes the next version."""
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         change = manual.retire_designation(
             session, list_id, designation_id, reason=reason, actor=operator(), revision=revision
         )

@@ -27,7 +27,7 @@ from dignity.screening.score import DEFAULT_THRESHOLD
 from dignity.screening.services import IndexCache
 from dignity.security.authz import Principal, operator_principal
 from dignity.security.models import Project
-from dignity.store.session import transaction
+from dignity.store.session import transaction, write_transaction
 
 app = typer.Typer(
     help="Watch subjects (customers, suppliers, vessels, trainees) and review their alerts.",
@@ -77,7 +77,7 @@ def portfolio_create(
     ] = False,
 ) -> None:
     """Create a portfolio owned by a team."""
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         project = session.execute(select(Project).where(Project.name == team)).scalar_one_or_none()
         if project is None:
             raise NotFound(f"no project named {team!r}")
@@ -150,7 +150,7 @@ def import_command(
     for warning in warnings[:20]:
         err_console.print(f"warning: {warning}", markup=False)
     principal = _principal()
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         portfolio = _portfolio(session, portfolio_name)
         result = store_subjects(session, principal, portfolio, rows)
         changed = result.created + result.updated

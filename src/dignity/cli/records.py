@@ -37,7 +37,7 @@ from dignity.exc import FieldError, InvalidInput, NotFound
 from dignity.security.authz import Principal, operator_principal
 from dignity.security.models import Project
 from dignity.store.files import atomic_write
-from dignity.store.session import transaction
+from dignity.store.session import transaction, write_transaction
 
 app = typer.Typer(
     help="Export and import documentation records (events, acts, persons ...).",
@@ -199,7 +199,7 @@ def import_command(
     document: dict[str, Any] = {}
     try:
         files, document = _read(path, type_name)
-        with transaction(state.sessionmaker) as session, _progress("storing records") as bar:
+        with write_transaction(state.sessionmaker) as session, _progress("storing records") as bar:
             found = _project(session, project)
             task = bar.add_task("import", total=None)
             counts = transfer.import_project(

@@ -28,7 +28,7 @@ from dignity.sources import fetch
 from dignity.sources.bundled import bundled_files
 from dignity.sources.formats.ftm import write_entities
 from dignity.sources.services import FORMATS, ListFile, open_list
-from dignity.store.session import transaction
+from dignity.store.session import transaction, write_transaction
 
 app = typer.Typer(help="Import and inspect official sanctions lists.", no_args_is_help=True)
 
@@ -38,7 +38,7 @@ MIB = 1024 * 1024
 
 def _import(list_file: ListFile, source_url: str = "") -> registry.ImportResult:
     """Import in one transaction, with a progress bar while the file streams in."""
-    with _progress() as progress, transaction(state.sessionmaker) as session:
+    with _progress() as progress, write_transaction(state.sessionmaker) as session:
         task = progress.add_task(f"importing {list_file.list_name}", total=None)
 
         def advance(done: int) -> None:
@@ -217,7 +217,7 @@ def _update(
 def _import_download(list_file: ListFile, url: str) -> registry.ImportResult:
     """`_import`, recording `url` on the list in the same transaction (also on a list that was
     first imported from a local file, which `import_list` leaves as it was)."""
-    with _progress() as progress, transaction(state.sessionmaker) as session:
+    with _progress() as progress, write_transaction(state.sessionmaker) as session:
         task = progress.add_task(f"importing {list_file.list_name}", total=None)
 
         def advance(done: int) -> None:

@@ -10,7 +10,7 @@ import typer
 from dignity.cli.context import console, operator, state
 from dignity.security import apitokens
 from dignity.security.permissions import TOKEN_SCOPES
-from dignity.store.session import transaction
+from dignity.store.session import transaction, write_transaction
 
 app = typer.Typer(help="Manage API clients and their tokens.", no_args_is_help=True)
 
@@ -28,7 +28,7 @@ def create(
     ] = None,
 ) -> None:
     """Issue a token for an API client and print it once."""
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         account = apitokens.find_service_account(session, name) or (
             apitokens.create_service_account(session, name, operator())
         )
@@ -68,6 +68,6 @@ def revoke(
     token_id: Annotated[str, typer.Argument(help="Id of the token (see `tokens list`).")],
 ) -> None:
     """Revoke a token at once."""
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         apitokens.revoke_token(session, token_id, operator(), datetime.now(UTC))
     console.print(f"token {token_id} revoked")

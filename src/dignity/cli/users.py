@@ -11,7 +11,7 @@ from dignity.cli.context import console, err_console, operator, state
 from dignity.exc import NotFound
 from dignity.security import accounts
 from dignity.security.permissions import Role
-from dignity.store.session import transaction
+from dignity.store.session import transaction, write_transaction
 
 app = typer.Typer(help="Manage staff accounts.", no_args_is_help=True)
 
@@ -32,7 +32,7 @@ def create_admin(
     username: Annotated[str, typer.Argument(help="Username of the new administrator.")] = "admin",
 ) -> None:
     """Create an administrator with a one-time password that must be changed at first sign-in."""
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         user, credential = accounts.create_user(
             session, username=username, role=Role.ADMIN, actor=operator()
         )
@@ -45,7 +45,7 @@ def create(
     role: Annotated[Role, typer.Option("--role", help="Role of the account.")] = Role.VIEWER,
 ) -> None:
     """Create an account with a one-time password."""
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         user, credential = accounts.create_user(
             session, username=username, role=role, actor=operator()
         )
@@ -65,7 +65,7 @@ def list_users() -> None:
 @app.command("reset")
 def reset(username: Annotated[str, typer.Argument(help="Account to reset.")]) -> None:
     """Recovery: new one-time password, MFA to enrol again, all sessions and tokens ended."""
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         user = accounts.find_user(session, username)
         if user is None:
             raise NotFound(f"no account named {username!r}")
@@ -76,7 +76,7 @@ def reset(username: Annotated[str, typer.Argument(help="Account to reset.")]) ->
 @app.command("disable")
 def disable(username: Annotated[str, typer.Argument(help="Account to disable.")]) -> None:
     """Disable an account: it can no longer sign in, and its sessions and tokens end."""
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         user = accounts.find_user(session, username)
         if user is None:
             raise NotFound(f"no account named {username!r}")
@@ -86,7 +86,7 @@ def disable(username: Annotated[str, typer.Argument(help="Account to disable.")]
 
 def ensure_first_admin() -> None:
     """On a store with no accounts, create `admin` and print its one-time password (first run)."""
-    with transaction(state.sessionmaker) as session:
+    with write_transaction(state.sessionmaker) as session:
         if accounts.count_users(session) > 0:
             return
         user, credential = accounts.create_user(

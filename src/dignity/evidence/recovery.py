@@ -31,7 +31,7 @@ from dignity.evidence.custody import TABLE
 from dignity.evidence.fixity import orphans
 from dignity.evidence.models import EvidenceItem
 from dignity.store.files import fsync_directory
-from dignity.store.session import transaction
+from dignity.store.session import write_transaction
 
 log = logging.getLogger("dignity.evidence")
 
@@ -80,7 +80,7 @@ def recover_blobs(
     factory: sessionmaker[Session], store: LocalBlobStore, *, actor: str = "system"
 ) -> RecoveryReport:
     """Reconcile `store` with the items in the database; what was moved is logged and audited."""
-    with transaction(factory) as session:
+    with write_transaction(factory) as session:
         reinstated = _reinstate(session, store)
         partial = len(store.quarantine())
         orphaned = _quarantine_orphans(session, store)

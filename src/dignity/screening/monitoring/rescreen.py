@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -43,7 +42,7 @@ from dignity.screening.monitoring.subjects import config_for, revision_propertie
 from dignity.screening.records import Record
 from dignity.screening.score import ALGORITHM, ALGORITHM_VERSION, score
 from dignity.screening.services import MIN_CANDIDATES, Hit, Options, match_one, screening_row
-from dignity.store.engine import WRITE_INTENT
+from dignity.store.session import write_transaction
 from dignity.store.types import new_id, utcnow
 
 # Matches kept per subject: a subject rarely matches more than a handful of listed entities.
@@ -246,14 +245,6 @@ def _latest_alerts(session: Session, subject_ids: Sequence[str]) -> dict[str, di
     return latest
 
 
-@contextmanager
-def _writing(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A transaction that means to write (SQLite takes its write lock at once)."""
-    with factory() as session, session.begin():
-        session.connection(execution_options={WRITE_INTENT: True})
-        yield session
-
-
 def _start(
     session: Session, index: CandidateIndex, kind: str, trigger: str, actor: str, portfolio: str
 ) -> MonitorRun:
@@ -323,7 +314,7 @@ def monitor(
     """
     full_only = portfolio_id is not None
     entities = _entities(index)
-    with _writing(factory) as session:
+    with write_transaction(factory) as session:
         run = _start(
             session, index, "full" if full_only else "delta", trigger, actor, portfolio_id or ""
         )
@@ -352,13 +343,13 @@ def monitor(
     try:
         counts = _run(factory, index, run, subjects, thresholds, full, changed, touched, progress)
     except BaseException as error:
-        with _writing(factory) as session:
+        with write_transaction(factory) as session:
             failed = session.get(MonitorRun, run_id)
             if failed is not None:
                 failed.status, failed.finished_at = "failed", utcnow()
                 failed.error = f"{type(error).__name__}: {error}"[:2000]
         raise
-    with _writing(factory) as session:
+    with write_transaction(factory) as session:
         if not full_only:
             _move_entity_state(session, entities, changed, removed)
         for portfolio_id in sorted(full):
@@ -408,7 +399,7 @@ def _run(
         ]
         checked += len(chunk)
         rescreened += len(affected)
-        with _writing(factory) as session:
+        with write_transaction(factory) as session:
             counts = screening.screen(session, affected) if affected else _Counts()
             _log_chunk(session, run.actor, run.id, counts)
             row = session.get(MonitorRun, run.id)
