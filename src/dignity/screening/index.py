@@ -13,6 +13,8 @@ import gc
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from functools import cache
+from types import ModuleType
 from typing import Protocol
 
 import numpy as np
@@ -25,9 +27,6 @@ from dignity.screening.records import Record, compatible
 KEY_WEIGHTS = {"t": 1.0, "f": 1.0, "p": 0.6, "s": 0.4, "i": 3.0}
 # Loose keys shared by more than this share of the records say nothing and are not followed.
 COMMON_SHARE = 0.05
-# Retrieval adds up the weights of a query's postings in an array as long as the index when
-# there are at least one posting for this many records (sorting the postings costs more).
-DENSE_SHARE = 64
 # An index of this many records or more is a process's main index: the collector leaves it be.
 FREEZE_AT = 5_000
 
@@ -93,6 +92,7 @@ class MemoryIndex:
         self.names: NameTable | None = NameTable(self._records)
         align.warm_up()
         name_table.warm_up()
+        _kernel()
         if len(self._records) >= FREEZE_AT:
             # The index lives as long as the process and never changes, yet every full garbage
             # collection would walk its hundreds of thousands of objects again (with the bundled
@@ -143,8 +143,8 @@ def _heaviest(postings: list[tuple[float, np.ndarray]], count: int, size: int) -
     """The `count` positions (of `size`) with the heaviest sum of the weights of their postings,
     heaviest first; among equals, the record indexed first (a stable order).
 
-    Each position's sum is added up in the order of `postings` (np.bincount adds in the order
-    given), so that equal inputs give equal sums, bit for bit.
+    Each position's sum is added up in the order of `postings`, so that equal inputs give equal
+    sums, bit for bit (`index_kernel`).
     """
     if count <= 0:
         return []
@@ -152,13 +152,12 @@ def _heaviest(postings: list[tuple[float, np.ndarray]], count: int, size: int) -
         return postings[0][1][:count].tolist()  # type: ignore[no-any-return]
     every = np.concatenate([positions for _, positions in postings])
     weights = np.repeat([weight for weight, _ in postings], [len(p) for _, p in postings])
-    if len(every) * DENSE_SHARE >= size:
-        # a sum for every record (most of them nothing) costs less than sorting the postings
-        sums = np.bincount(every, weights=weights, minlength=size)
-        positions = np.flatnonzero(sums)
-        sums = sums[positions]
-    else:
-        positions, inverse = np.unique(every, return_inverse=True)
-        sums = np.bincount(inverse, weights=weights)
-    order = np.lexsort((positions, -sums))[:count]
-    return positions[order].tolist()  # type: ignore[no-any-return]
+    return _kernel().heaviest(every, weights, size, count).tolist()  # type: ignore[no-any-return]
+
+
+@cache
+def _kernel() -> ModuleType:
+    """The compiled retrieval (`index_kernel`), imported on first use: numba is slow to import."""
+    from dignity.screening import index_kernel
+
+    return index_kernel

@@ -86,8 +86,8 @@ class NameTable:
     def __init__(self, records: Iterable[Record]) -> None:
         self._token_ids: dict[Token, int] = {}
         self._names: list[PreparedName] = []
-        # id of a record -> its first name and one past its last
-        self._spans: dict[int, tuple[int, int]] = {}
+        # id of a record -> its first name and one past its last, and the tokens of its names
+        self._spans: dict[int, tuple[int, int, tuple[Token, ...]]] = {}
         names = _Names()
         tokens: list[int] = []
         for record in records:
@@ -97,7 +97,8 @@ class NameTable:
                 names.add(_shape(name), strong=False)
                 for token in name.tokens:
                     tokens.append(self._token_ids.setdefault(token, len(self._token_ids)))
-            self._spans[id(record)] = (first, len(self._names))
+            every = tuple(token for name in record.names for token in name.tokens)
+            self._spans[id(record)] = (first, len(self._names), every)
         start, weight, long_, significant, costs, given, fused_at, fused, foreign = names.arrays()
         self._arrays = (
             start,
@@ -114,13 +115,22 @@ class NameTable:
         )
         self._records = records  # what the ids in `_spans` name: kept alive
 
-    def holds(self, records: Sequence[Record]) -> bool:
-        return all(id(record) in self._spans for record in records)
+    def spans(self, records: Sequence[Record]) -> list[tuple[int, int, tuple[Token, ...]]] | None:
+        """Where each record's names are, with their tokens; `None` unless all are here."""
+        spans = self._spans
+        try:
+            return [spans[id(record)] for record in records]
+        except KeyError:
+            return None
 
     def best_names(
-        self, scorer: Scorer, candidates: Sequence[Record]
+        self,
+        scorer: Scorer,
+        candidates: Sequence[Record],
+        spans: list[tuple[int, int, tuple[Token, ...]]],
     ) -> list[tuple[float, PreparedName, PreparedName] | None]:
-        """`scorer.best_name` of each candidate, compiled; the candidates must be prepared.
+        """`scorer.best_name` of each candidate, compiled; the candidates must be prepared, and
+        `spans` are theirs (`spans`).
 
         How names written in two scripts sound alike (`score._sound`) is worked out in Python,
         only for the candidates whose best name could not be found without it; these go through
@@ -131,13 +141,14 @@ class NameTable:
             query.add(shape, strong=True)
         run = _Run(self, [shape.name for shape in scorer._names], query.arrays())
         run.partners = self._partners(scorer)
-        spans = [self._spans[id(candidate)] for candidate in candidates]
         schema = scorer.query.schema
         person = ["Person" in (schema, c.schema) for c in candidates]
-        found = run.best(spans, person, sounds=False)
+        found = run.best([span[:2] for span in spans], person, sounds=False)
         again = [k for k, best in enumerate(found) if best is _UNKNOWN]
         if again:
-            retried = run.best([spans[k] for k in again], [person[k] for k in again], sounds=True)
+            retried = run.best(
+                [spans[k][:2] for k in again], [person[k] for k in again], sounds=True
+            )
             for k, best in zip(again, retried, strict=True):
                 found[k] = best
         return found  # type: ignore[return-value]
@@ -171,6 +182,8 @@ class NameTable:
 
 
 _UNKNOWN = object()  # a best name not found without how names in two scripts sound
+_NO_PLACES = np.zeros(0, np.int64)
+_NO_SOUNDS = np.zeros(0)
 
 
 class _Run:
@@ -191,10 +204,11 @@ class _Run:
         a name in one script sounds like one in another and `sounds` is false."""
         table = self.table
         count = len(spans)
-        pairs = [len(self.names) * (last - first) for first, last in spans]
-        sound_at = np.array([0, *accumulate(pairs)], np.int64)
-        sound = np.full(int(sound_at[-1]), np.nan)
+        sound_at, sound = _NO_PLACES, _NO_SOUNDS
         if sounds:
+            pairs = [len(self.names) * (last - first) for first, last in spans]
+            sound_at = np.array([0, *accumulate(pairs)], np.int64)
+            sound = np.zeros(int(sound_at[-1]))
             for k, (first, last) in enumerate(spans):
                 for a, query_name in enumerate(self.names):
                     for n in range(first, last):

@@ -89,7 +89,7 @@ def best_names(
     c_foreign: np.ndarray,
     # the query's candidates: names first to last - 1, person or not; and how each query name
     # and name in another script sound alike (`score._sound`), from `sound_at[k]`, query name by
-    # query name, or NaN where that is not known
+    # query name (`sound` empty: not known)
     first: np.ndarray,
     last: np.ndarray,
     person: np.ndarray,
@@ -143,10 +143,10 @@ def best_names(
                     continue
                 sound_value = 0.0  # names in one script: `score._sound` says nothing
                 if q_foreign[a] != c_foreign[n]:
-                    sound_value = sound[sound_at[k] + a * (last[k] - first[k]) + n - first[k]]
-                    if np.isnan(sound_value):
+                    if sound.shape[0] == 0:  # not known: worked out in Python, then again
                         best_query[k] = -2
                         break
+                    sound_value = sound[sound_at[k] + a * (last[k] - first[k]) + n - first[k]]
                 cs = c_start[n]
                 cn = c_start[n + 1] - cs
                 # every (similarity, query position, candidate position) the tokens share

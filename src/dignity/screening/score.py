@@ -359,11 +359,15 @@ class Scorer:
         """Compare the query's names with every token of `candidates` at once (see
         `tokens.partners`): far fewer pairs are compared than one candidate at a time. With a
         name table that holds them, their best names are found then, compiled."""
+        spans = self._table.spans(candidates) if self._table is not None else None
         by_person: dict[bool, list[Token]] = {False: [], True: []}
-        for candidate in candidates:
+        for k, candidate in enumerate(candidates):
             self._prepared.add(id(candidate))
             person = "Person" in (self.query.schema, candidate.schema)
-            by_person[person].extend(t for name in candidate.names for t in name.tokens)
+            if spans is not None:
+                by_person[person].extend(spans[k][2])
+            else:
+                by_person[person].extend(t for name in candidate.names for t in name.tokens)
         for person, tokens in by_person.items():
             if not tokens:
                 continue
@@ -376,8 +380,8 @@ class Scorer:
                 known.update(nothing)
                 known.update(found)
                 matches.update(found)
-        if self._table is not None and candidates and self._table.holds(candidates):
-            best = self._table.best_names(self, candidates)
+        if self._table is not None and candidates and spans is not None:
+            best = self._table.best_names(self, candidates, spans)
             self._best.update(zip(map(id, candidates), best, strict=True))
 
     def best_name(self, candidate: Record) -> tuple[float, PreparedName, PreparedName] | None:

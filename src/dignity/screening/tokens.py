@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from rapidfuzz import process
@@ -101,6 +102,9 @@ def _nicknames_of() -> dict[str, frozenset[str]]:
     return {name: frozenset(nicks) for name, nicks in found.items()}
 
 
+_TEXT, _SOUND, _PHONETIC = attrgetter("text"), attrgetter("sound"), attrgetter("phonetic")
+
+
 class Pool:
     """Candidate tokens, looked up by each thing a query token can share with them.
 
@@ -111,19 +115,26 @@ class Pool:
 
     def __init__(self, tokens: Iterable[Token]) -> None:
         self.tokens = tuple(dict.fromkeys(tokens))
-        long_ = [t for t in self.tokens if len(t.text) > 1]
-        self.singles = [t for t in self.tokens if len(t.text) == 1]
+        self.singles: list[Token] = []
+        self.long: list[Token] = []
+        self.korean: list[Token] = []
+        self.abjad: list[Token] = []
         # parts of more than one letter, in Latin letters (False) and in another script (True)
-        self.kinds = {
-            False: [t for t in long_ if t.readings is None],
-            True: [t for t in long_ if t.readings is not None],
-        }
-        self.long = long_
-        self.korean = [t for t in long_ if t.korean]
-        self.abjad = [t for t in long_ if t.abjad]
-        self.texts = {kind: [t.text for t in found] for kind, found in self.kinds.items()}
-        self.sounds = {kind: [t.sound for t in found] for kind, found in self.kinds.items()}
-        self.phonetics = {kind: [t.phonetic for t in found] for kind, found in self.kinds.items()}
+        self.kinds: dict[bool, list[Token]] = {False: [], True: []}
+        for token in self.tokens:
+            size = len(token.text)
+            if size == 1:
+                self.singles.append(token)
+            elif size > 1:
+                self.long.append(token)
+                self.kinds[token.readings is not None].append(token)
+                if token.korean:
+                    self.korean.append(token)
+                if token.abjad:
+                    self.abjad.append(token)
+        self.texts = {kind: list(map(_TEXT, found)) for kind, found in self.kinds.items()}
+        self.sounds = {kind: list(map(_SOUND, found)) for kind, found in self.kinds.items()}
+        self.phonetics = {kind: list(map(_PHONETIC, found)) for kind, found in self.kinds.items()}
 
     def partners(self, query: Sequence[Token], person: bool) -> dict[Token, Partners]:
         """For each token, the `query` tokens it resembles at all: (similarity, position) of
