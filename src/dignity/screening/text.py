@@ -77,6 +77,33 @@ PARTICLES = frozenset(
         "abw",
     ]
 )
+# Words of organisation names that lists write short or in full (COAL TAR REFINING CO. and
+# COAL TAR REFINING COMPANY): the short form is read as the full one. Legal forms proper (LLC,
+# GmbH, OAO) come off before (rigour's table); these are the generic words it leaves.
+ORG_WORDS = {
+    "co": "company",
+    "cie": "compagnie",
+    "cia": "compania",
+    "corp": "corporation",
+    "inc": "incorporated",
+    "ltd": "limited",
+    "intl": "international",
+    "natl": "national",
+    "shpg": "shipping",
+    "trdg": "trading",
+    "mfg": "manufacturing",
+    "inds": "industries",
+    "bros": "brothers",
+    "assn": "association",
+    "assoc": "association",
+    "grp": "group",
+    "hldg": "holding",
+    "hldgs": "holdings",
+    "mgmt": "management",
+    "svcs": "services",
+    "dept": "department",
+    "govt": "government",
+}
 # Particles after which a name part is the father's (or grandfather's) name: Usama bin Ladin.
 NASAB = frozenset(["bin", "ibn", "bn", "bint", "binti", "bnt", "ben", "ould"])
 # Endings of patronymics (Vladimirovich, Akhmatovna, Aliyev oglu ...).
@@ -291,6 +318,8 @@ def prepare_name(name: str, kind: str, kind_of_thing: str) -> PreparedName | Non
     foreign = not _latin(scripts)
     if foreign:
         parts = _written_parts(stripped)
+    elif kind_of_thing == "organization":
+        parts = [(ORG_WORDS.get(part, part), "") for part in _parts(ascii_text(stripped).lower())]
     else:
         parts = [(part, "") for part in _parts(ascii_text(stripped).lower())]
     tokens = _tokens(parts, abjad, kind_of_thing == "person", korean)

@@ -59,6 +59,9 @@ POSITIVES = [
     ("Person", "Джонсон", "Johnson"),
     # an Arabic name written in two words against a Latin name written in one
     ("Person", "حبيب الله رشاد", "HABIBULLAH RESHAD"),
+    # generic words of an organisation's name, short and in full (OFAC aliases)
+    ("Organization", "COAL TAR REFINING CO.", "COAL TAR REFINING COMPANY"),
+    ("Organization", "KOREA SAMMA SHPG CO", "KOREA SAMMA SHIPPING COMPANY"),
 ]
 
 NEGATIVES = [
@@ -84,6 +87,8 @@ NEGATIVES = [
     # abbreviations read letter by letter share a metaphone key (MSK, PTK), not a name
     ("Organization", "MSC", "MZIK OAO"),
     ("Organization", "PEDCO", "PTC GMBH"),
+    # a generic word read in full is still a generic word
+    ("Organization", "ACME TRADING CO", "APEX TRADING COMPANY"),
 ]
 
 
@@ -95,6 +100,15 @@ def _listed(schema: str, name: str, **values: list[str]) -> object:
 def test_variants_of_the_same_name_match(schema: str, query: str, listed: str) -> None:
     result = score(query_record(schema, {"name": [query]}), _listed(schema, listed))
     assert result.score >= DEFAULT_THRESHOLD, result.features
+
+
+def test_short_generic_words_of_an_organisation_are_read_in_full() -> None:
+    query = query_record("Organization", {"name": ["Irano Misr Shipping Co"]})
+    listed = _listed("Organization", "IRANO - MISR SHIPPING COMPANY")
+    assert score(query, listed).score == 1.0
+    # not in a person's name: CO is no company there
+    person = query_record("Person", {"name": ["Ana Co"]})
+    assert [t.text for t in person.names[0].tokens] == ["ana", "co"]
 
 
 @pytest.mark.parametrize(("schema", "query", "listed"), NEGATIVES)
