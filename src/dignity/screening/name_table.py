@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dignity.screening.records import Record
+from dignity.screening.records import Record, make_record
 from dignity.screening.score import EXTRA_TOKEN_COST, _Shape, _shape, _sound, _token_costs
 from dignity.screening.text import PreparedName, Token
 
@@ -252,5 +252,9 @@ def _kernel() -> ModuleType:
 
 
 def warm_up() -> None:
-    """Import and load the compiled scoring now, not on the first query."""
-    _kernel()
+    """Load the compiled scoring now (a second; compiled the first time, then cached), not on
+    the first query."""
+    from dignity.screening.score import Scorer
+
+    record = make_record("warm-up", "Person", {"name": ["Warm Up"]})
+    Scorer(record, NameTable([record])).prepare([record])

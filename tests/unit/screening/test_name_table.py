@@ -9,6 +9,8 @@ their names as listed, reordered, cut short, misspelt and written in another scr
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,21 @@ def test_candidates_outside_the_table_are_scored_in_python(records: list[Record]
     scorer = Scorer(query, index.names)
     scorer.prepare([outsider])
     assert scorer.score(outsider).score == Scorer(query).score(outsider).score > 0.9
+
+
+def test_an_index_loads_the_compiled_code_as_it_is_built() -> None:
+    # numba compiles (or loads from its cache) on a function's first call: the index makes that
+    # call as it is built, so that the first query does not wait for it (about 0.3 s). In a
+    # process of its own: here other tests have called them already.
+    script = (
+        "from dignity.screening import align_kernel, index_kernel, names_kernel\n"
+        "from dignity.screening.index import MemoryIndex\n"
+        "from dignity.screening.records import make_record\n"
+        "MemoryIndex([make_record('r', 'Person', {'name': ['Vladimir PUTIN']})])\n"
+        "kernels = (align_kernel.distance, index_kernel.heaviest, names_kernel.best_names)\n"
+        "print(min(len(kernel.signatures) for kernel in kernels))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert int(done.stdout) >= 1, done.stderr
