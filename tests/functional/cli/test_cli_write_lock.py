@@ -27,7 +27,9 @@ from dignity.store import create_engine, make_sessionmaker, migrate
 @pytest.fixture
 def cli_settings(tmp_path: Path, fresh_store_url: str) -> Iterator[Settings]:
     settings = make_settings(tmp_path, database_url=fresh_store_url)
-    migrate.upgrade(create_engine(fresh_store_url))
+    engine = create_engine(fresh_store_url)
+    migrate.upgrade(engine)
+    engine.dispose()
     state.configure(settings)
     yield settings
     state.configure(None)
