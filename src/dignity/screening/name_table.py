@@ -86,19 +86,21 @@ class NameTable:
     def __init__(self, records: Iterable[Record]) -> None:
         self._token_ids: dict[Token, int] = {}
         self._names: list[PreparedName] = []
-        # id of a record -> its first name and one past its last, and the tokens of its names
+        # id of a record -> its first name and one past its last, and the distinct tokens of its
+        # names in the order they come
         self._spans: dict[int, tuple[int, int, tuple[Token, ...]]] = {}
         names = _Names()
         tokens: list[int] = []
         for record in records:
             first = len(self._names)
+            every: dict[Token, None] = {}
             for name in record.names:
                 self._names.append(name)
                 names.add(_shape(name), strong=False)
                 for token in name.tokens:
                     tokens.append(self._token_ids.setdefault(token, len(self._token_ids)))
-            every = tuple(token for name in record.names for token in name.tokens)
-            self._spans[id(record)] = (first, len(self._names), every)
+                    every[token] = None
+            self._spans[id(record)] = (first, len(self._names), tuple(every))
         start, weight, long_, significant, costs, given, fused_at, fused, foreign = names.arrays()
         self._arrays = (
             start,

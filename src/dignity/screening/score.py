@@ -372,13 +372,15 @@ class Scorer:
             if not tokens:
                 continue
             pool = Pool(tokens)
-            nothing = dict.fromkeys(pool.tokens, ())
+            # what the Python pairing reads: only candidates outside the name table need it
+            nothing = dict.fromkeys(pool.tokens, ()) if spans is None else {}
             for q, known, matches in zip(
                 self._names, self._partners[person], self._matches[person], strict=True
             ):
                 found = pool.matches(q.name.tokens, person)
-                known.update(nothing)
-                known.update(found)
+                if spans is None:
+                    known.update(nothing)
+                    known.update(found)
                 matches.update(found)
         if self._table is not None and candidates and spans is not None:
             best = self._table.best_names(self, candidates, spans)
@@ -404,6 +406,24 @@ class Scorer:
                 if best is None or score > best[0]:
                     best = (score, q.name, c.name)
         return best
+
+    def ranked(self, candidates: Sequence[Record], limit: int) -> list[tuple[Scored, Record]]:
+        """The `limit` best of `candidates` as `score` scores them, best first (equals by id).
+
+        A query with nothing but names scores each candidate by its best name alone: they are
+        ranked on that, and only the best `limit` get their features written out.
+        """
+        if self._checks or self.query.identifiers:
+            scored = [(self.score(candidate), candidate) for candidate in candidates]
+            scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
+            return scored[:limit]
+        ranks = []
+        for candidate in candidates:
+            best = self.best_name(candidate)
+            name_score = 0.0 if best is None else best[0]
+            ranks.append((-round(min(max(name_score, 0.0), 1.0), 4), candidate.id, candidate))
+        ranks.sort(key=lambda rank: rank[:2])
+        return [(self.score(candidate), candidate) for _, _, candidate in ranks[:limit]]
 
     def score(self, candidate: Record) -> Scored:
         """The candidate's score for the query, between 0 and 1, with its features."""

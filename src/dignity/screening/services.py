@@ -107,11 +107,9 @@ def match_one(index: CandidateIndex, query: Record, options: Options) -> Outcome
     )
     scorer = Scorer(query, index.names)
     scorer.prepare(candidates)
-    scored = [(scorer.score(candidate), candidate) for candidate in candidates]
-    scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
     hits = [
         Hit(candidate, result, result.score >= options.threshold)
-        for result, candidate in scored[: options.limit]
+        for result, candidate in scorer.ranked(candidates, options.limit)
     ]
     return Outcome(query.id, query, hits, len(candidates))
 

@@ -99,6 +99,31 @@ def test_compiled_scoring_gives_what_python_gives(records: list[Record]) -> None
     assert foreign > 500
 
 
+def test_ranking_gives_the_best_of_every_candidate_scored_in_full(records: list[Record]) -> None:
+    # `ranked` writes out the features of the best only, ranking a query of names alone on its
+    # best names: the same results, in the same order, as scoring every candidate in full
+    index = MemoryIndex(records)
+    ties = 0
+    for query in _queries(records)[:300]:
+        more: dict[str, object] = {"name": [query.names[0].original], "country": ["iq"]}
+        if query.schema == "Person":
+            more["birthDate"] = ["1960"]
+        queries = [query, query_record(query.schema, more)]
+        for asked in queries:
+            candidates = index.candidates(asked, limit=20)
+            scorer = Scorer(asked, index.names)
+            scorer.prepare(candidates)
+            every = sorted(
+                ((Scorer(asked).score(c), c) for c in candidates),
+                key=lambda pair: (-pair[0].score, pair[1].id),
+            )
+            ranked = scorer.ranked(candidates, 5)
+            assert [(s, c.id) for s, c in ranked] == [(s, c.id) for s, c in every[:5]]
+            scores = [s.score for s, _ in every[:6]]
+            ties += len(scores) != len(set(scores))
+    assert ties > 20  # equal scores, where only the order by id decides
+
+
 def test_candidates_outside_the_table_are_scored_in_python(records: list[Record]) -> None:
     index = MemoryIndex(records[:50])
     outsider = make_record("x", "Person", {"name": ["Vladimir PUTIN"]})
