@@ -2,25 +2,23 @@
 
 `Scorer.best_name` compares a query name with a candidate name in Python, a few microseconds a
 pair; a query has some fifty such pairs. `NameTable` holds, for every name of the index, what that
-comparison reads (its tokens by id, their weights, what each costs unmatched, its fused form), and
-`best_names` hands a query's candidates to `names_kernel`, which does the very same arithmetic in
-the same order: the same best name and the same score, bit for bit. What needs Python (how two
-names written in different scripts sound, `score._sound`) stays there: a candidate with such a
-pair of names to compare is scored as before.
+comparison reads (its tokens by id, their weights, what each costs unmatched, its fused form, and
+for names in two scripts its sound key and the graph of its Latin spellings), and `best_names`
+hands a query's candidates to `names_kernel`, which does the very same arithmetic in the same
+order: the same best name and the same score, bit for bit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import cache
-from itertools import accumulate
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dignity.screening.records import Record, make_record
-from dignity.screening.score import EXTRA_TOKEN_COST, _Shape, _shape, _sound, _token_costs
+from dignity.screening.score import EXTRA_TOKEN_COST, _Shape, _shape, _token_costs
 from dignity.screening.text import PreparedName, Token
 
 if TYPE_CHECKING:
@@ -48,6 +46,15 @@ class _Names:
         self.fused_at = [0]
         self.fused: list[np.ndarray] = []
         self.foreign: list[bool] = []
+        # what `score._sound` reads: the sound key, the parts that are not particles, whether
+        # the name is one word, and the graph of its Latin spellings (`align.Aligner`, empty
+        # when it has none) as rows of the five graph arrays
+        self.sound_at = [0]
+        self.sound: list[np.ndarray] = []
+        self.parts: list[int] = []
+        self.one_word: list[bool] = []
+        self.graph_at = [[0, 0, 0, 0, 0]]
+        self.graphs: list[tuple[np.ndarray, ...]] = []
 
     def add(self, shape: _Shape, strong: bool) -> None:
         name = shape.name
@@ -63,6 +70,15 @@ class _Names:
         self.fused_at.append(self.fused_at[-1] + len(points))
         self.fused.append(points)
         self.foreign.append(name.foreign)
+        sound = _code_points(name.sound)
+        self.sound_at.append(self.sound_at[-1] + len(sound))
+        self.sound.append(sound)
+        self.parts.append(sum(not token.particle for token in name.tokens))
+        self.one_word.append(name.one_word)
+        graph = name.readings.graph if name.readings is not None else _NO_GRAPH
+        ends = zip(self.graph_at[-1], map(len, graph), strict=True)
+        self.graph_at.append([at + size for at, size in ends])
+        self.graphs.append(graph)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """start, weight, strong or long, significant, costs, given, fused_at, fused,
@@ -75,9 +91,36 @@ class _Names:
             np.array(self.costs, np.float64).reshape(-1, 4),
             np.array(self.given, np.bool_),
             np.array(self.fused_at, np.int64),
-            np.concatenate(self.fused) if self.fused else np.zeros(0, np.int32),
+            _joined(self.fused, np.int32),
             np.array(self.foreign, np.bool_),
         )
+
+    def sounds(self) -> tuple[np.ndarray, ...]:
+        """What `score._sound` reads (see `names_kernel._sound`): fused_at, fused, sound_at,
+        sound, parts, one_word, graph_at, then the five graph arrays joined."""
+        graphs = [
+            _joined([graph[k] for graph in self.graphs], dtype)
+            for k, dtype in enumerate(_GRAPH_TYPES)
+        ]
+        return (
+            np.array(self.fused_at, np.int64),
+            _joined(self.fused, np.int32),
+            np.array(self.sound_at, np.int64),
+            _joined(self.sound, np.int32),
+            np.array(self.parts, np.int64),
+            np.array(self.one_word, np.bool_),
+            np.array(self.graph_at, np.int64).reshape(-1, 5),
+            *graphs,
+        )
+
+
+# written_at, written_to, written_letter, silent_at, silent_to (see `align_kernel`)
+_GRAPH_TYPES = (np.int32, np.int32, np.uint8, np.int32, np.int32)
+_NO_GRAPH = tuple(np.zeros(0, dtype) for dtype in _GRAPH_TYPES)
+
+
+def _joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
 
 
 class NameTable:
@@ -115,6 +158,7 @@ class NameTable:
             fused,
             foreign,
         )
+        self._sounds = names.sounds()
         self._records = records  # what the ids in `_spans` name: kept alive
 
     def spans(self, records: Sequence[Record]) -> list[tuple[int, int, tuple[Token, ...]]] | None:
@@ -132,28 +176,36 @@ class NameTable:
         spans: list[tuple[int, int, tuple[Token, ...]]],
     ) -> list[tuple[float, PreparedName, PreparedName] | None]:
         """`scorer.best_name` of each candidate, compiled; the candidates must be prepared, and
-        `spans` are theirs (`spans`).
-
-        How names written in two scripts sound alike (`score._sound`) is worked out in Python,
-        only for the candidates whose best name could not be found without it; these go through
-        the compiled scoring again.
-        """
+        `spans` are theirs (`spans`)."""
         query = _Names()
         for shape in scorer._names:
             query.add(shape, strong=True)
-        run = _Run(self, [shape.name for shape in scorer._names], query.arrays())
-        run.partners = self._partners(scorer)
+        names = [shape.name for shape in scorer._names]
         schema = scorer.query.schema
-        person = ["Person" in (schema, c.schema) for c in candidates]
-        found = run.best([span[:2] for span in spans], person, sounds=False)
-        again = [k for k, best in enumerate(found) if best is _UNKNOWN]
-        if again:
-            retried = run.best(
-                [spans[k][:2] for k in again], [person[k] for k in again], sounds=True
-            )
-            for k, best in zip(again, retried, strict=True):
-                found[k] = best
-        return found  # type: ignore[return-value]
+        count = len(spans)
+        best_score = np.empty(count)
+        best_query = np.empty(count, np.int64)
+        best_name = np.empty(count, np.int64)
+        _kernel().best_names(
+            *query.arrays(),
+            *self._arrays,
+            np.array([span[0] for span in spans], np.int64),
+            np.array([span[1] for span in spans], np.int64),
+            np.array(["Person" in (schema, c.schema) for c in candidates], np.bool_),
+            *self._partners(scorer),
+            query.sounds(),
+            self._sounds,
+            _costs(),
+            best_score,
+            best_query,
+            best_name,
+        )
+        found: list[tuple[float, PreparedName, PreparedName] | None] = []
+        for score, a, n in zip(
+            best_score.tolist(), best_query.tolist(), best_name.tolist(), strict=True
+        ):
+            found.append((score, names[a], self._names[n]) if a >= 0 else None)
+        return found
 
     def _partners(self, scorer: Scorer) -> tuple[np.ndarray, ...]:
         """The query names' partners by token id (see `names_kernel`): key_at, keys,
@@ -183,74 +235,20 @@ class NameTable:
         )
 
 
-_UNKNOWN = object()  # a best name not found without how names in two scripts sound
-_NO_PLACES = np.zeros(0, np.int64)
-_NO_SOUNDS = np.zeros(0)
-
-
-class _Run:
-    """One query's candidates through the compiled scoring (`names_kernel.best_names`)."""
-
-    def __init__(
-        self, table: NameTable, names: list[PreparedName], arrays: tuple[np.ndarray, ...]
-    ) -> None:
-        self.table = table
-        self.names = names  # the query's
-        self.arrays = arrays  # the query names'
-        self.partners: tuple[np.ndarray, ...] = ()
-
-    def best(
-        self, spans: list[tuple[int, int]], person: list[bool], sounds: bool
-    ) -> list[tuple[float, PreparedName, PreparedName] | object | None]:
-        """Each candidate's best name (`None`: it has none), or `_UNKNOWN` when that needs how
-        a name in one script sounds like one in another and `sounds` is false."""
-        table = self.table
-        count = len(spans)
-        sound_at, sound = _NO_PLACES, _NO_SOUNDS
-        if sounds:
-            pairs = [len(self.names) * (last - first) for first, last in spans]
-            sound_at = np.array([0, *accumulate(pairs)], np.int64)
-            sound = np.zeros(int(sound_at[-1]))
-            for k, (first, last) in enumerate(spans):
-                for a, query_name in enumerate(self.names):
-                    for n in range(first, last):
-                        name = table._names[n]
-                        if name.foreign != query_name.foreign:
-                            at = int(sound_at[k]) + a * (last - first) + n - first
-                            sound[at] = _sound(query_name, name)
-        best_score = np.empty(count)
-        best_query = np.empty(count, np.int64)
-        best_name = np.empty(count, np.int64)
-        _kernel().best_names(
-            *self.arrays,
-            *table._arrays,
-            np.array([span[0] for span in spans], np.int64),
-            np.array([span[1] for span in spans], np.int64),
-            np.array(person, np.bool_),
-            sound_at,
-            sound,
-            *self.partners,
-            best_score,
-            best_query,
-            best_name,
-        )
-        found: list[tuple[float, PreparedName, PreparedName] | object | None] = []
-        for score, a, n in zip(
-            best_score.tolist(), best_query.tolist(), best_name.tolist(), strict=True
-        ):
-            if a >= 0:
-                found.append((score, self.names[a], table._names[n]))
-            else:
-                found.append(None if a == -1 else _UNKNOWN)
-        return found
-
-
 @cache
 def _kernel() -> ModuleType:
     """The compiled scoring (`names_kernel`), imported on first use: numba is slow to import."""
     from dignity.screening import names_kernel
 
     return names_kernel
+
+
+@cache
+def _costs() -> tuple[np.ndarray, ...]:
+    """The alignment's costs (`align_kernel`): substitution, vowel, silent."""
+    from dignity.screening import align_kernel
+
+    return align_kernel.SUBSTITUTION, align_kernel.VOWEL, align_kernel.SILENT
 
 
 def warm_up() -> None:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-EXTRA_TOKEN_COST = 0.5
-GIVEN_NAME_CAP = 0.75
-FUSED_FLOOR = 0.9
+from dignity.screening.align import COST_PER_LETTER, EXACT, FLOOR
+from dignity.screening.align_kernel import distance
+from dignity.screening.score import FUSED_FLOOR, GIVEN_NAME_CAP, SOUND_FLOOR
+from dignity.screening.tokens import READING_SIEVE
 
 
 @njit(cache=True, nogil=True)
@@ -48,6 +49,19 @@ def _fused(a: np.ndarray, b: np.ndarray, row: np.ndarray) -> float:
     total = la + lb
     if 2.0 * min(la, lb) / total < FUSED_FLOOR:  # not even the longest common part could do it
         return 0.0
+    similarity = _indel(a, b, row)
+    return similarity * 0.97 if similarity >= FUSED_FLOOR else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _indel(a: np.ndarray, b: np.ndarray, row: np.ndarray) -> float:
+    """rapidfuzz's `Indel.normalized_similarity`: from the longest common subsequence (`row`:
+    room for its row, as long as `b` and one more)."""
+    la = a.shape[0]
+    lb = b.shape[0]
+    total = la + lb
+    if total == 0:
+        return 1.0
     row[: lb + 1] = 0
     for i in range(la):
         diagonal = 0
@@ -59,8 +73,59 @@ def _fused(a: np.ndarray, b: np.ndarray, row: np.ndarray) -> float:
                 row[j + 1] = row[j]
             diagonal = above
     common = row[lb]
-    similarity = 1.0 - (total - 2 * common) / total
-    return similarity * 0.97 if similarity >= FUSED_FLOOR else 0.0
+    return float(1.0 - (total - 2 * common) / total)
+
+
+@njit(cache=True, nogil=True)
+def _sound(
+    written_side: tuple[np.ndarray, ...],
+    w: int,
+    latin_side: tuple[np.ndarray, ...],
+    n: int,
+    costs: tuple[np.ndarray, ...],
+) -> float:
+    """`score._sound` of name `w` of `written_side`, in another script, and name `n` of
+    `latin_side`, in Latin letters (a side: fused_at, fused, sound_at, sound, parts, one_word,
+    graph_at and the five graph arrays; see `name_table._Names.sounds`)."""
+    w_sound_at, w_sound, w_parts, w_one_word, graph_at = written_side[2:7]
+    l_fused_at, l_fused, l_sound_at, l_sound, l_parts = latin_side[:5]
+    w_key = w_sound[w_sound_at[w] : w_sound_at[w + 1]]
+    l_key = l_sound[l_sound_at[n] : l_sound_at[n + 1]]
+    row = np.zeros(l_key.shape[0] + 1, np.int64)
+    fused = l_fused[l_fused_at[n] : l_fused_at[n + 1]]
+    if graph_at[w + 1, 0] > graph_at[w, 0] and fused.shape[0] >= 2:
+        if w_parts[w] == l_parts[n] and not w_one_word[w]:
+            return 0.0
+        if _indel(w_key, l_key, row) < READING_SIEVE:
+            return 0.0
+        # `align.similarity` of the Latin fused form (ASCII, as `align.distance` encodes it)
+        token = np.empty(fused.shape[0], np.uint8)
+        for k in range(fused.shape[0]):
+            token[k] = fused[k] if fused[k] < 128 else 63  # "?"
+        g = graph_at
+        letters = max(fused.shape[0], 4)
+        cost = distance(
+            token,
+            written_side[7][g[w, 0] : g[w + 1, 0]],
+            written_side[8][g[w, 1] : g[w + 1, 1]],
+            written_side[9][g[w, 2] : g[w + 1, 2]],
+            written_side[10][g[w, 3] : g[w + 1, 3]],
+            written_side[11][g[w, 4] : g[w + 1, 4]],
+            costs[0],
+            costs[1],
+            costs[2],
+            (EXACT - FLOOR) * letters / COST_PER_LETTER,
+        )
+        similarity = float(EXACT - COST_PER_LETTER * cost / letters)
+        if similarity < FLOOR:
+            similarity = 0.0
+        if w_one_word[w] or l_parts[n] == 1:
+            return similarity
+        return min(similarity, SOUND_FLOOR + 0.1)
+    if min(w_key.shape[0], l_key.shape[0]) < 2:
+        return 0.0
+    similarity = _indel(w_key, l_key, row)
+    return SOUND_FLOOR + 0.1 * (similarity - 0.8) / 0.2 if similarity >= 0.8 else 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -87,22 +152,23 @@ def best_names(
     c_fused_at: np.ndarray,
     c_fused: np.ndarray,
     c_foreign: np.ndarray,
-    # the query's candidates: names first to last - 1, person or not; and how each query name
-    # and name in another script sound alike (`score._sound`), from `sound_at[k]`, query name by
-    # query name (`sound` empty: not known)
+    # the query's candidates: names first to last - 1, person or not
     first: np.ndarray,
     last: np.ndarray,
     person: np.ndarray,
-    sound_at: np.ndarray,
-    sound: np.ndarray,
     # the query names' partners
     key_at: np.ndarray,
     keys: np.ndarray,
     partner_at: np.ndarray,
     similarity: np.ndarray,
     position: np.ndarray,
-    # the answers: per candidate, the best score and which query name and name gave it; or
-    # query name -2 when how a pair of names in two scripts sound is not known
+    # what `_sound` reads of the query's names and of every indexed name, and the alignment's
+    # costs (`align_kernel`: substitution, vowel, silent)
+    q_sounds: tuple[np.ndarray, ...],
+    c_sounds: tuple[np.ndarray, ...],
+    costs: tuple[np.ndarray, ...],
+    # the answers: per candidate, the best score and which query name and name gave it (-1:
+    # none)
     best_score: np.ndarray,
     best_query: np.ndarray,
     best_name: np.ndarray,
@@ -132,8 +198,6 @@ def best_names(
         best_score[k] = 0.0
         is_person = person[k]
         for a in range(names):
-            if best_query[k] == -2:
-                break
             qs = q_start[a]
             qn = q_start[a + 1] - qs
             block = (1 if is_person else 0) * names + a
@@ -142,11 +206,10 @@ def best_names(
                 if best_query[k] >= 0 and best_score[k] >= kind_weight:
                     continue
                 sound_value = 0.0  # names in one script: `score._sound` says nothing
-                if q_foreign[a] != c_foreign[n]:
-                    if sound.shape[0] == 0:  # not known: worked out in Python, then again
-                        best_query[k] = -2
-                        break
-                    sound_value = sound[sound_at[k] + a * (last[k] - first[k]) + n - first[k]]
+                if q_foreign[a] and not c_foreign[n]:
+                    sound_value = _sound(q_sounds, a, c_sounds, n, costs)
+                elif c_foreign[n] and not q_foreign[a]:
+                    sound_value = _sound(c_sounds, n, q_sounds, a, costs)
                 cs = c_start[n]
                 cn = c_start[n + 1] - cs
                 # every (similarity, query position, candidate position) the tokens share
