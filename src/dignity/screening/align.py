@@ -17,9 +17,6 @@ import numpy as np
 # A row of segments, each the Latin strings it may be written as ("" for nothing).
 Lattice = tuple[tuple[str, ...], ...]
 
-_VOWELS = frozenset("aeiouy")
-_SILENT = frozenset("hw")  # letters a Latin spelling adds without a sound of their own
-
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Aligner:
@@ -32,6 +29,7 @@ class Aligner:
     letters: frozenset[str]  # every letter some path writes
     graph: tuple[np.ndarray, ...]  # written_at, written_to, written_letter, silent_at, silent_to
     shortest: int  # the fewest letters a path writes
+    mask: np.ndarray  # `letters` by ASCII code, for the compiled lower bound
 
 
 @lru_cache(maxsize=100_000)
@@ -60,11 +58,14 @@ def compile_lattice(lattice: Lattice) -> Aligner:
                 written[u].append((v, letter))
             else:
                 silent[u].append(v)
+    mask = np.zeros(128, np.bool_)
+    mask[[ord(letter) for letter in letters if letter.isascii()]] = True
     return Aligner(
         lattice,
         letters,
         _graph(written, silent),
         sum(min(len(option) for option in options) for options in lattice),
+        mask,
     )
 
 
@@ -86,42 +87,29 @@ def _graph(written: list[list[tuple[int, str]]], silent: list[list[int]]) -> tup
     )
 
 
-def _insertion(token: str, position: int) -> float:
-    """What a Latin letter costs that no segment writes: less for a doubled or silent letter,
-    and for the second letter of a vowel pair (ai, ou)."""
-    letter = token[position]
-    before = token[position - 1] if position else ""
-    if before == letter:
-        return 0.2
-    if letter in _SILENT or (letter == "e" and position == len(token) - 1):
-        return 0.4
-    if letter in _VOWELS and before in _VOWELS:
-        return 0.5
-    return 1.0
-
-
 def distance(token: str, aligner: Aligner, limit: float = 1e9) -> float:
     """The cheapest edit of the Latin `token` into a path through the lattice.
 
-    An edit is a Latin letter left unwritten (see `_insertion`), a letter of the lattice left
+    An edit is a Latin letter left unwritten (less for a doubled or silent letter and the second
+    letter of a vowel pair: `align_kernel.insertions`), a letter of the lattice left
     out (1), or one letter for another (nothing for the same letter, 0.5 for a vowel for another
     vowel, 1 otherwise). Only the paths that cost no more than `limit` are followed; past it, the
-    answer is `limit` plus one. The dynamic programming runs compiled (`align_kernel`).
+    answer is `limit` plus one. It runs compiled (`align_kernel.bounded`), after a quick lower
+    bound: each letter a path must write beyond the token's is left out (1), and each Latin
+    letter that no path writes costs at least its insertion.
     """
-    # Quick lower bounds: each letter a path must write beyond the token's is left out (1), and
-    # each Latin letter that no path writes costs at least its insertion.
-    unwritten = max(0.0, aligner.shortest - len(token))
-    for position, latin in enumerate(token):
-        if latin not in aligner.letters:
-            unwritten += min(_insertion(token, position), 0.5 if latin in _VOWELS else 1.0)
-    if unwritten > limit:
-        return limit + 1.0
-    graph = aligner.graph
     kernel = _kernel()
     letters = np.frombuffer(token.encode("ascii", "replace"), np.uint8)
     return float(
-        kernel.distance(
-            letters, *graph, kernel.SUBSTITUTION, kernel.VOWEL, kernel.SILENT, float(limit)
+        kernel.bounded(
+            letters,
+            aligner.mask,
+            aligner.shortest,
+            *aligner.graph,
+            kernel.SUBSTITUTION,
+            kernel.VOWEL,
+            kernel.SILENT,
+            float(limit),
         )
     )
 

@@ -35,7 +35,8 @@ _E = ord("e")
 
 @njit(cache=True, nogil=True)
 def insertions(token: np.ndarray, vowel: np.ndarray, silent: np.ndarray) -> np.ndarray:
-    """What each Latin letter costs when no segment writes it (as `align._insertion`)."""
+    """What each Latin letter costs when no segment writes it: less for a doubled letter (0.2),
+    a silent one or a final e (0.4), and the second letter of a vowel pair (ai, ou: 0.5)."""
     size = token.shape[0]
     costs = np.empty(size)
     for position in range(size):
@@ -124,3 +125,43 @@ def distance(
         cost, following = following, cost
     end = cost[nodes - 1]
     return end if end <= limit else limit + 1.0
+
+
+@njit(cache=True, nogil=True)
+def bounded(
+    token: np.ndarray,
+    mask: np.ndarray,
+    shortest: int,
+    written_at: np.ndarray,
+    written_to: np.ndarray,
+    written_letter: np.ndarray,
+    silent_at: np.ndarray,
+    silent_to: np.ndarray,
+    substitution: np.ndarray,
+    vowel: np.ndarray,
+    silent: np.ndarray,
+    limit: float,
+) -> float:
+    """`distance`, or `limit` + 1 at once when a lower bound is past it: the letters a path
+    must write beyond the token's (1 each), and each Latin letter no path writes (`mask`: those
+    some path does) at no less than its insertion or 0.5 for a vowel, 1 otherwise."""
+    inserted = insertions(token, vowel, silent)
+    unwritten = max(0.0, shortest - token.shape[0])
+    for position in range(token.shape[0]):
+        latin = token[position]
+        if not mask[latin]:
+            unwritten += min(inserted[position], 0.5 if vowel[latin] else 1.0)
+    if unwritten > limit:
+        return limit + 1.0
+    return distance(
+        token,
+        written_at,
+        written_to,
+        written_letter,
+        silent_at,
+        silent_to,
+        substitution,
+        vowel,
+        silent,
+        limit,
+    )
