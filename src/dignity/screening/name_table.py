@@ -20,16 +20,14 @@ import numpy as np
 from dignity.screening.records import Record, make_record
 from dignity.screening.score import EXTRA_TOKEN_COST, _Shape, _shape, _token_costs
 from dignity.screening.text import PreparedName, Token
+from dignity.screening.token_table import GRAPH_TYPES, Tokens, code_points, joined
+from dignity.screening.tokens import _nicknames_of
 
 if TYPE_CHECKING:
     from dignity.screening.score import Scorer
 
 # (person, cost) of the four columns of a token's unmatched cost (see `names_kernel`)
 _COLUMNS = ((False, 1.0), (False, EXTRA_TOKEN_COST), (True, 1.0), (True, EXTRA_TOKEN_COST))
-
-
-def _code_points(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le"), np.int32)
 
 
 class _Names:
@@ -66,11 +64,11 @@ class _Names:
         self.costs.extend(zip(*columns, strict=True))
         self.given.append(shape.given_name)
         self.kind_weight.append(shape.kind_weight)
-        points = _code_points(name.fused)
+        points = code_points(name.fused)
         self.fused_at.append(self.fused_at[-1] + len(points))
         self.fused.append(points)
         self.foreign.append(name.foreign)
-        sound = _code_points(name.sound)
+        sound = code_points(name.sound)
         self.sound_at.append(self.sound_at[-1] + len(sound))
         self.sound.append(sound)
         self.parts.append(sum(not token.particle for token in name.tokens))
@@ -91,7 +89,7 @@ class _Names:
             np.array(self.costs, np.float64).reshape(-1, 4),
             np.array(self.given, np.bool_),
             np.array(self.fused_at, np.int64),
-            _joined(self.fused, np.int32),
+            joined(self.fused, np.int32),
             np.array(self.foreign, np.bool_),
         )
 
@@ -99,14 +97,14 @@ class _Names:
         """What `score._sound` reads (see `names_kernel._sound`): fused_at, fused, sound_at,
         sound, parts, one_word, graph_at, then the five graph arrays joined."""
         graphs = [
-            _joined([graph[k] for graph in self.graphs], dtype)
-            for k, dtype in enumerate(_GRAPH_TYPES)
+            joined([graph[k] for graph in self.graphs], dtype)
+            for k, dtype in enumerate(GRAPH_TYPES)
         ]
         return (
             np.array(self.fused_at, np.int64),
-            _joined(self.fused, np.int32),
+            joined(self.fused, np.int32),
             np.array(self.sound_at, np.int64),
-            _joined(self.sound, np.int32),
+            joined(self.sound, np.int32),
             np.array(self.parts, np.int64),
             np.array(self.one_word, np.bool_),
             np.array(self.graph_at, np.int64).reshape(-1, 5),
@@ -114,13 +112,7 @@ class _Names:
         )
 
 
-# written_at, written_to, written_letter, silent_at, silent_to (see `align_kernel`)
-_GRAPH_TYPES = (np.int32, np.int32, np.uint8, np.int32, np.int32)
-_NO_GRAPH = tuple(np.zeros(0, dtype) for dtype in _GRAPH_TYPES)
-
-
-def _joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
-    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+_NO_GRAPH = tuple(np.zeros(0, dtype) for dtype in GRAPH_TYPES)
 
 
 class NameTable:
@@ -128,26 +120,34 @@ class NameTable:
 
     def __init__(self, records: Iterable[Record]) -> None:
         self._token_ids: dict[Token, int] = {}
+        self._strings: dict[str, int] = {}  # ids of the strings compared (`token_table`)
+        tokens = Tokens(self._strings, grow=True)
+        self._by_text: dict[str, list[int]] = {}  # text -> ids of the tokens that have it
         self._names: list[PreparedName] = []
-        # id of a record -> its first name and one past its last, and the distinct tokens of its
-        # names in the order they come
-        self._spans: dict[int, tuple[int, int, tuple[Token, ...]]] = {}
+        # id of a record -> its first name and one past its last, and the ids of its names'
+        # tokens (each once, sorted)
+        self._spans: dict[int, tuple[int, int, np.ndarray]] = {}
         names = _Names()
-        tokens: list[int] = []
+        ids: list[int] = []
         for record in records:
             first = len(self._names)
-            every: dict[Token, None] = {}
+            every: set[int] = set()
             for name in record.names:
                 self._names.append(name)
                 names.add(_shape(name), strong=False)
                 for token in name.tokens:
-                    tokens.append(self._token_ids.setdefault(token, len(self._token_ids)))
-                    every[token] = None
-            self._spans[id(record)] = (first, len(self._names), tuple(every))
+                    found = self._token_ids.get(token)
+                    if found is None:
+                        found = self._token_ids[token] = len(self._token_ids)
+                        tokens.add(token)
+                        self._by_text.setdefault(token.text, []).append(found)
+                    ids.append(found)
+                    every.add(found)
+            self._spans[id(record)] = (first, len(self._names), np.array(sorted(every), np.int64))
         start, weight, long_, significant, costs, given, fused_at, fused, foreign = names.arrays()
         self._arrays = (
             start,
-            np.array(tokens, np.int64),
+            np.array(ids, np.int64),
             weight,
             long_,
             significant,
@@ -159,10 +159,11 @@ class NameTable:
             foreign,
         )
         self._sounds = names.sounds()
+        self._tokens = tokens.side()
         self._records = records  # what the ids in `_spans` name: kept alive
 
-    def spans(self, records: Sequence[Record]) -> list[tuple[int, int, tuple[Token, ...]]] | None:
-        """Where each record's names are, with their tokens; `None` unless all are here."""
+    def spans(self, records: Sequence[Record]) -> list[tuple[int, int, np.ndarray]] | None:
+        """Where each record's names are, with their tokens' ids; `None` unless all are here."""
         spans = self._spans
         try:
             return [spans[id(record)] for record in records]
@@ -173,15 +174,15 @@ class NameTable:
         self,
         scorer: Scorer,
         candidates: Sequence[Record],
-        spans: list[tuple[int, int, tuple[Token, ...]]],
+        spans: list[tuple[int, int, np.ndarray]],
     ) -> list[tuple[float, PreparedName, PreparedName] | None]:
-        """`scorer.best_name` of each candidate, compiled; the candidates must be prepared, and
-        `spans` are theirs (`spans`)."""
+        """`scorer.best_name` of each candidate, compiled; `spans` are theirs (`spans`)."""
         query = _Names()
         for shape in scorer._names:
             query.add(shape, strong=True)
         names = [shape.name for shape in scorer._names]
         schema = scorer.query.schema
+        person = ["Person" in (schema, c.schema) for c in candidates]
         count = len(spans)
         best_score = np.empty(count)
         best_query = np.empty(count, np.int64)
@@ -191,8 +192,8 @@ class NameTable:
             *self._arrays,
             np.array([span[0] for span in spans], np.int64),
             np.array([span[1] for span in spans], np.int64),
-            np.array(["Person" in (schema, c.schema) for c in candidates], np.bool_),
-            *self._partners(scorer),
+            np.array(person, np.bool_),
+            *self._partners(names, spans, person),
             query.sounds(),
             self._sounds,
             _costs(),
@@ -207,32 +208,51 @@ class NameTable:
             found.append((score, names[a], self._names[n]) if a >= 0 else None)
         return found
 
-    def _partners(self, scorer: Scorer) -> tuple[np.ndarray, ...]:
-        """The query names' partners by token id (see `names_kernel`): key_at, keys,
-        partner_at, similarity, position."""
-        ids = self._token_ids
-        keys: list[int] = []
-        key_at = [0]
-        partner_at = [0]
-        similarity: list[float] = []
-        position: list[int] = []
-        for person in (False, True):
-            for matches in scorer._matches[person]:
-                found = sorted((ids[t], partners) for t, partners in matches.items() if t in ids)
-                for key, partners in found:
-                    keys.append(key)
-                    for value, at in partners:
-                        similarity.append(value)
-                        position.append(at)
-                    partner_at.append(len(similarity))
-                key_at.append(len(keys))
-        return (
-            np.array(key_at, np.int64),
-            np.array(keys, np.int64),
-            np.array(partner_at, np.int64),
-            np.array(similarity, np.float64),
-            np.array(position, np.int64),
+    def _partners(
+        self,
+        names: list[PreparedName],
+        spans: list[tuple[int, int, np.ndarray]],
+        person: list[bool],
+    ) -> tuple[np.ndarray, ...]:
+        """The query names' partners among the candidates' tokens, by token id (see
+        `names_kernel`): key_at, keys, partner_at, similarity, position; worked out compiled
+        (`tokens_kernel`), as `tokens.Pool.partners` does."""
+        query = Tokens(self._strings, grow=False)
+        name_at = [0]
+        nick_at = [0]
+        nicks: list[int] = []
+        for name in names:
+            for token in name.tokens:
+                query.add(token)
+                texts = _nicknames_of().get(token.text, ())
+                nicks.extend(sorted(i for text in texts for i in self._by_text.get(text, ())))
+                nick_at.append(len(nicks))
+            name_at.append(name_at[-1] + len(name.tokens))
+        pools = (
+            _joined_ids([span[2] for span, kind in zip(spans, person, strict=True) if not kind]),
+            _joined_ids([span[2] for span, kind in zip(spans, person, strict=True) if kind]),
         )
+        return _tokens_kernel().partners(  # type: ignore[no-any-return]
+            query.side(),
+            np.array(name_at, np.int64),
+            self._tokens,
+            pools,
+            np.array(nick_at, np.int64),
+            np.array(nicks, np.int64),
+            _costs(),
+        )
+
+
+def _joined_ids(ids: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(ids) if ids else np.zeros(0, np.int64)
+
+
+@cache
+def _tokens_kernel() -> ModuleType:
+    """The compiled token comparison (`tokens_kernel`), imported on first use."""
+    from dignity.screening import tokens_kernel
+
+    return tokens_kernel
 
 
 @cache

@@ -339,10 +339,6 @@ class Scorer:
         self._partners: dict[bool, list[_Partners]] = {
             person: [{} for _ in query.names] for person in (False, True)
         }
-        # the same, only the candidate tokens that resemble a query token (most resemble none)
-        self._matches: dict[bool, list[_Partners]] = {
-            person: [{} for _ in query.names] for person in (False, True)
-        }
         self._prepared: set[int] = set()  # ids of the candidate records prepared
         # The checks that have something to go on (each finds nothing when the query has nothing).
         self._checks = [
@@ -358,33 +354,27 @@ class Scorer:
     def prepare(self, candidates: Sequence[Record]) -> None:
         """Compare the query's names with every token of `candidates` at once (see
         `tokens.partners`): far fewer pairs are compared than one candidate at a time. With a
-        name table that holds them, their best names are found then, compiled."""
+        name table that holds them all, their best names are found then, compiled (the tokens
+        compared there too)."""
+        self._prepared.update(map(id, candidates))
         spans = self._table.spans(candidates) if self._table is not None else None
+        if spans is not None:
+            if candidates:
+                best = self._table.best_names(self, candidates, spans)  # type: ignore[union-attr]
+                self._best.update(zip(map(id, candidates), best, strict=True))
+            return
         by_person: dict[bool, list[Token]] = {False: [], True: []}
-        for k, candidate in enumerate(candidates):
-            self._prepared.add(id(candidate))
+        for candidate in candidates:
             person = "Person" in (self.query.schema, candidate.schema)
-            if spans is not None:
-                by_person[person].extend(spans[k][2])
-            else:
-                by_person[person].extend(t for name in candidate.names for t in name.tokens)
+            by_person[person].extend(t for name in candidate.names for t in name.tokens)
         for person, tokens in by_person.items():
             if not tokens:
                 continue
             pool = Pool(tokens)
-            # what the Python pairing reads: only candidates outside the name table need it
-            nothing = dict.fromkeys(pool.tokens, ()) if spans is None else {}
-            for q, known, matches in zip(
-                self._names, self._partners[person], self._matches[person], strict=True
-            ):
-                found = pool.matches(q.name.tokens, person)
-                if spans is None:
-                    known.update(nothing)
-                    known.update(found)
-                matches.update(found)
-        if self._table is not None and candidates and spans is not None:
-            best = self._table.best_names(self, candidates, spans)
-            self._best.update(zip(map(id, candidates), best, strict=True))
+            nothing = dict.fromkeys(pool.tokens, ())
+            for q, known in zip(self._names, self._partners[person], strict=True):
+                known.update(nothing)
+                known.update(pool.matches(q.name.tokens, person))
 
     def best_name(self, candidate: Record) -> tuple[float, PreparedName, PreparedName] | None:
         """The best pairing of a query name with a candidate name, weighted by the latter's kind;

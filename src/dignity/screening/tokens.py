@@ -80,10 +80,13 @@ def _token_similarity(a: Token, b: Token, person: bool) -> float:
     return similarity if similarity >= TOKEN_FLOOR else 0.0
 
 
+_VOWELS = frozenset("aeiouy")
+
+
 def _spoken(text: str) -> bool:
     """Whether a token reads as a word (it has a vowel), not letters read one by one (MSC, PTC):
     a metaphone key says how a word sounds, not an abbreviation."""
-    return any(letter in "aeiouy" for letter in text)
+    return not _VOWELS.isdisjoint(text)
 
 
 def edit_similarity(a: str, b: str) -> float:

@@ -1,0 +1,104 @@
+"""Name parts (tokens) as the arrays `tokens_kernel` reads: one side of its comparisons.
+
+The index's tokens are one side, built once with the index (`name_table.NameTable`); a query's
+tokens are the other, built per query with the index's ids of the strings compared only for
+equality (metaphone key, skeleton, Korean key), so that equal strings have equal ids.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dignity.screening.text import Token
+from dignity.screening.tokens import _spoken
+
+# flags of a token (`tokens_kernel`)
+ABJAD, KOREAN, SPOKEN, READINGS = 1, 2, 4, 8
+# written_at, written_to, written_letter, silent_at, silent_to (see `align_kernel`)
+GRAPH_TYPES = (np.int32, np.int32, np.uint8, np.int32, np.int32)
+_UNKNOWN = -1  # the id of a string that no indexed token has
+
+
+def code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), np.int32)
+
+
+def joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+
+
+class Tokens:
+    """Tokens appended one by one, then frozen into a side (`side`).
+
+    `strings` gives the ids of compared strings: the index's side adds the strings it meets, a
+    query's side (`grow` false) only reads them.
+    """
+
+    def __init__(self, strings: dict[str, int], grow: bool) -> None:
+        self._strings = strings
+        self._grow = grow
+        self.text_at = [0]
+        self.text: list[str] = []
+        self.sound_at = [0]
+        self.sound: list[str] = []
+        self.phonetic: list[tuple[int, int]] = []
+        self.keys: list[tuple[int, int, int]] = []
+        self.flags: list[int] = []
+        self.reading: list[int] = []
+        self.graph_at = [[0, 0, 0, 0, 0]]
+        self.graphs: list[tuple[np.ndarray, ...]] = []
+        self.masks: list[np.ndarray] = []
+        self.shortest: list[int] = []
+
+    def _id(self, string: str) -> int:
+        if self._grow:
+            return self._strings.setdefault(string, len(self._strings))
+        return self._strings.get(string, _UNKNOWN)
+
+    def add(self, token: Token) -> None:
+        text = token.text
+        self.text_at.append(self.text_at[-1] + len(text))  # in code points, as `code_points`
+        self.text.append(text)
+        sound = token.sound
+        self.sound_at.append(self.sound_at[-1] + len(sound))
+        self.sound.append(sound)
+        self.phonetic.append((self._id(token.phonetic), len(token.phonetic)))
+        skeleton = token.skeleton
+        self.keys.append((self._id(skeleton), self._id(token.korean_key), len(skeleton)))
+        readings = token.readings
+        self.flags.append(
+            (ABJAD if token.abjad else 0)
+            | (KOREAN if token.korean else 0)
+            | (SPOKEN if _spoken(text) else 0)
+            | (READINGS if readings is not None else 0)
+        )
+        if readings is None:
+            self.reading.append(-1)
+            return
+        self.reading.append(len(self.graphs))
+        ends = zip(self.graph_at[-1], map(len, readings.graph), strict=True)
+        self.graph_at.append([at + size for at, size in ends])
+        self.graphs.append(readings.graph)
+        self.masks.append(readings.mask)
+        self.shortest.append(readings.shortest)
+
+    def side(self) -> tuple[np.ndarray, ...]:
+        """The arrays of `tokens_kernel`'s side, in its order."""
+        graphs = [
+            joined([graph[k] for graph in self.graphs], dtype)
+            for k, dtype in enumerate(GRAPH_TYPES)
+        ]
+        return (
+            np.array(self.text_at, np.int64),
+            code_points("".join(self.text)),
+            np.array(self.sound_at, np.int64),
+            code_points("".join(self.sound)),
+            np.array(self.phonetic, np.int64).reshape(-1, 2),
+            np.array(self.keys, np.int64).reshape(-1, 3),
+            np.array(self.flags, np.int64),
+            np.array(self.reading, np.int64),
+            np.array(self.graph_at, np.int64).reshape(-1, 5),
+            *graphs,
+            np.array(self.masks, np.bool_).reshape(-1, 128),
+            np.array(self.shortest, np.int64),
+        )

@@ -1,0 +1,278 @@
+"""`tokens.token_similarity` of a query's tokens with every token of its candidates, compiled by
+numba: the same rules in the same order, so the same similarities bit for bit.
+
+Imported on first use (numba is slow to import), as `align_kernel` is; `name_table.TokenTable`
+builds the arrays and `name_table.NameTable.partners` reads the answers. A side (the query's
+tokens, or every indexed token) is a tuple of arrays (see `name_table.TokenTable.side`): text and
+sound key in compressed rows (0-3), the metaphone key's id and length (4), the skeleton's id,
+the Korean key's id and the skeleton's length (5; a string has the same id on both sides), flags
+(6), and for a token written in another script its row (7, or -1) of the graphs of the Latin
+spellings (`align_kernel`): graph rows (8), the five graph arrays (9-13), letter masks (14) and
+the fewest letters of a path (15).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from dignity.screening.align import COST_PER_LETTER, EXACT, FLOOR
+from dignity.screening.align_kernel import bounded
+from dignity.screening.names_kernel import _indel
+from dignity.screening.token_table import ABJAD, KOREAN, READINGS, SPOKEN
+from dignity.screening.tokens import MOST_EDITS, READING_SIEVE, TOKEN_FLOOR
+
+
+@njit(cache=True, nogil=True)
+def _levenshtein(
+    x: np.ndarray, xs: int, la: int, y: np.ndarray, ys: int, lb: int, allowed: int, row: np.ndarray
+) -> int:
+    """The edit distance of `x[xs:xs + la]` and `y[ys:ys + lb]`, or `allowed` + 1 past it (as
+    rapidfuzz with `score_cutoff`)."""
+    if abs(la - lb) > allowed:
+        return allowed + 1
+    for j in range(lb + 1):
+        row[j] = j
+    for i in range(la):
+        diagonal = row[0]
+        row[0] = i + 1
+        smallest = row[0]
+        for j in range(lb):
+            above = row[j + 1]
+            cost = diagonal if x[xs + i] == y[ys + j] else diagonal + 1
+            if above + 1 < cost:
+                cost = above + 1
+            if row[j] + 1 < cost:
+                cost = row[j] + 1
+            row[j + 1] = cost
+            diagonal = above
+            if cost < smallest:
+                smallest = cost
+        if smallest > allowed:
+            return allowed + 1
+    distance = int(row[lb])
+    return distance if distance <= allowed else allowed + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _reading(
+    latin_side: tuple[np.ndarray, ...],
+    l: int,  # noqa: E741
+    written_side: tuple[np.ndarray, ...],
+    w: int,
+    costs: tuple[np.ndarray, ...],
+) -> float:
+    """`align.similarity` of token `l`'s text with the spellings of token `w`."""
+    text_at, text = latin_side[0], latin_side[1]
+    size = text_at[l + 1] - text_at[l]
+    if size < 2:
+        return 0.0
+    token = np.empty(size, np.uint8)
+    for k in range(size):
+        point = text[text_at[l] + k]
+        token[k] = point if point < 128 else 63  # "?", as `align.distance` encodes it
+    r = written_side[7][w]  # its row of the graphs
+    g = written_side[8]
+    letters = max(size, 4)
+    cost = bounded(
+        token,
+        written_side[14][r],
+        written_side[15][r],
+        written_side[9][g[r, 0] : g[r + 1, 0]],
+        written_side[10][g[r, 1] : g[r + 1, 1]],
+        written_side[11][g[r, 2] : g[r + 1, 2]],
+        written_side[12][g[r, 3] : g[r + 1, 3]],
+        written_side[13][g[r, 4] : g[r + 1, 4]],
+        costs[0],
+        costs[1],
+        costs[2],
+        (EXACT - FLOOR) * letters / COST_PER_LETTER,
+    )
+    similarity = EXACT - COST_PER_LETTER * cost / letters
+    return float(similarity) if similarity >= FLOOR else 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _across(
+    written: tuple[np.ndarray, ...],
+    w: int,
+    latin: tuple[np.ndarray, ...],
+    l: int,  # noqa: E741
+    costs: tuple[np.ndarray, ...],
+    row: np.ndarray,
+) -> float:
+    """Token `w`, written in another script, and token `l`, in Latin letters: their sound keys
+    as a sieve, then how near `l` comes to the spellings of `w`."""
+    w_sound = written[3][written[2][w] : written[2][w + 1]]
+    l_sound = latin[3][latin[2][l] : latin[2][l + 1]]
+    if _indel(w_sound, l_sound, row) < READING_SIEVE:
+        return 0.0
+    found = _reading(latin, l, written, w, costs)
+    return found if found >= TOKEN_FLOOR else 0.0
+
+
+# What `_pair` answers when the pair is a token in another script and one in Latin letters, which
+# the alignment decides (`_across`): which of the two is written in the other script.
+_QUERY_WRITTEN = -1.0
+_CANDIDATE_WRITTEN = -2.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pair(
+    x: np.ndarray,
+    xs: int,
+    la: int,
+    x_flags: int,
+    x_phonetic: int,
+    x_phonetic_size: int,
+    x_skeleton: int,
+    x_korean: int,
+    x_skeleton_size: int,
+    y: np.ndarray,
+    ys: int,
+    lb: int,
+    y_flags: int,
+    y_phonetic: int,
+    y_skeleton: int,
+    y_korean: int,
+    person: bool,
+    nicks: np.ndarray,
+    nicks_from: int,
+    nicks_to: int,
+    b: int,
+    row: np.ndarray,
+) -> float:
+    """`tokens.token_similarity` of query token `x[xs:xs + la]` and indexed token `b`,
+    `y[ys:ys + lb]`, with their keys' ids and flags (`nicks[nicks_from:nicks_to]`: the indexed
+    tokens that are nicknames of the query token, sorted); or which side is written in another
+    script when the alignment decides it (`_QUERY_WRITTEN`, `_CANDIDATE_WRITTEN`)."""
+    if la == lb:
+        same = True
+        for k in range(la):
+            if x[xs + k] != y[ys + k]:
+                same = False
+                break
+        if same:
+            return 1.0
+    if la == 1 or lb == 1:
+        if la == 1:
+            initial = person and not x_flags & ABJAD and lb > 1
+            return 0.8 if initial and y[ys] == x[xs] else 0.0
+        initial = person and not y_flags & ABJAD and la > 1
+        return 0.8 if initial and x[xs] == y[ys] else 0.0
+    if person:
+        for k in range(nicks_from, nicks_to):
+            if nicks[k] == b:
+                return 0.9
+    # one side written in another script, with the Latin spellings it stands for
+    if y_flags & READINGS:
+        if not x_flags & READINGS:
+            return _CANDIDATE_WRITTEN
+    elif x_flags & READINGS:
+        return _QUERY_WRITTEN
+    # what shared keys make of the pair at least: the metaphone key of two words that are
+    # spoken, the Korean key, the skeleton of an abjad spelling
+    keyed = 0.0
+    if x_phonetic == y_phonetic and x_phonetic_size >= 3 and x_flags & SPOKEN and y_flags & SPOKEN:
+        keyed = 0.88
+    if (x_flags & KOREAN or y_flags & KOREAN) and x_korean == y_korean:
+        keyed = max(keyed, 0.9)
+    if (x_flags & ABJAD or y_flags & ABJAD) and x_skeleton_size >= 2 and x_skeleton == y_skeleton:
+        keyed = max(keyed, 0.88 if x_skeleton_size >= 3 else 0.8)
+    longest = max(la, lb)
+    allowed = 1 if longest <= 5 else 2 if longest <= 10 else MOST_EDITS
+    if keyed > 0.0:
+        distance = _levenshtein(x, xs, la, y, ys, lb, allowed, row)
+        edit = 0.0 if distance > allowed else 1.0 - distance / (longest + 1)
+        return max(edit, keyed)
+    # Only the edit distance is left, and only what reaches the floor counts: 1 - d / (longest
+    # + 1) >= 0.75 when 4 d <= longest + 1, so the distance is worked out no further than that.
+    reach = min(allowed, (longest + 1) // 4)
+    distance = _levenshtein(x, xs, la, y, ys, lb, reach, row)
+    return 0.0 if distance > reach else 1.0 - distance / (longest + 1)
+
+
+@njit(cache=True, nogil=True)
+def partners(
+    q: tuple[np.ndarray, ...],
+    q_names: np.ndarray,
+    c: tuple[np.ndarray, ...],
+    pools: tuple[np.ndarray, np.ndarray],
+    nick_at: np.ndarray,
+    nicks: np.ndarray,
+    costs: tuple[np.ndarray, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The partners `names_kernel.best_names` reads: for each pool (`pools[0]`: not persons,
+    `pools[1]`: persons; indexed token ids in any order, some more than once) and each query
+    name (its tokens `q_names[n]` to `q_names[n + 1]`), the pool's tokens that resemble one of
+    the name's tokens, by id, with (similarity, position) of each in the order of the name's
+    tokens."""
+    names = q_names.shape[0] - 1
+    key_at = [0]
+    keys = []
+    partner_at = [0]
+    similarities = []
+    positions = []
+    longest = 1  # of the texts and sound keys compared: room for a row of their tables
+    for a in range(q[0].shape[0] - 1):
+        longest = max(longest, q[0][a + 1] - q[0][a], q[2][a + 1] - q[2][a])
+    for pool in pools:
+        for b in pool:
+            longest = max(longest, c[0][b + 1] - c[0][b], c[2][b + 1] - c[2][b])
+    row = np.zeros(longest + 1, np.int64)
+    q_text_at, q_text, q_phonetic, q_keys, q_flags = q[0], q[1], q[4], q[5], q[6]
+    c_text_at, c_text, c_phonetic, c_keys, c_flags = c[0], c[1], c[4], c[5], c[6]
+    for person in range(2):
+        pool = np.sort(pools[person])
+        for n in range(names):
+            for k in range(pool.shape[0]):
+                b = pool[k]
+                if k and b == pool[k - 1]:
+                    continue  # a token of two candidates
+                found = False
+                ys = c_text_at[b]
+                for a in range(q_names[n], q_names[n + 1]):
+                    xs = q_text_at[a]
+                    value = _pair(
+                        q_text,
+                        xs,
+                        q_text_at[a + 1] - xs,
+                        q_flags[a],
+                        q_phonetic[a, 0],
+                        q_phonetic[a, 1],
+                        q_keys[a, 0],
+                        q_keys[a, 1],
+                        q_keys[a, 2],
+                        c_text,
+                        ys,
+                        c_text_at[b + 1] - ys,
+                        c_flags[b],
+                        c_phonetic[b, 0],
+                        c_keys[b, 0],
+                        c_keys[b, 1],
+                        person == 1,
+                        nicks,
+                        nick_at[a],
+                        nick_at[a + 1],
+                        b,
+                        row,
+                    )
+                    if value == _QUERY_WRITTEN:
+                        value = _across(q, a, c, b, costs, row)
+                    elif value == _CANDIDATE_WRITTEN:
+                        value = _across(c, b, q, a, costs, row)
+                    if value > 0.0:
+                        similarities.append(value)
+                        positions.append(a - q_names[n])
+                        found = True
+                if found:
+                    keys.append(b)
+                    partner_at.append(len(similarities))
+            key_at.append(len(keys))
+    return (
+        np.array(key_at, np.int64),
+        np.array(keys, np.int64),
+        np.array(partner_at, np.int64),
+        np.array(similarities, np.float64),
+        np.array(positions, np.int64),
+    )
