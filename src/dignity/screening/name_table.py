@@ -20,7 +20,7 @@ import numpy as np
 from dignity.screening.records import Record, make_record
 from dignity.screening.score import EXTRA_TOKEN_COST, _Shape, _shape, _token_costs
 from dignity.screening.text import PreparedName, Token
-from dignity.screening.token_table import GRAPH_TYPES, Tokens, code_points, joined
+from dignity.screening.token_table import Tokens, code_points, graph_end, joined, joined_graphs
 from dignity.screening.tokens import _nicknames_of
 
 if TYPE_CHECKING:
@@ -73,10 +73,11 @@ class _Names:
         self.sound.append(sound)
         self.parts.append(sum(not token.particle for token in name.tokens))
         self.one_word.append(name.one_word)
-        graph = name.readings.graph if name.readings is not None else _NO_GRAPH
-        ends = zip(self.graph_at[-1], map(len, graph), strict=True)
-        self.graph_at.append([at + size for at, size in ends])
-        self.graphs.append(graph)
+        if name.readings is None:
+            self.graph_at.append(self.graph_at[-1])
+        else:
+            self.graph_at.append(graph_end(self.graph_at[-1], name.readings.graph))
+            self.graphs.append(name.readings.graph)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """start, weight, strong or long, significant, costs, given, fused_at, fused,
@@ -96,10 +97,7 @@ class _Names:
     def sounds(self) -> tuple[np.ndarray, ...]:
         """What `score._sound` reads (see `names_kernel._sound`): fused_at, fused, sound_at,
         sound, parts, one_word, graph_at, then the five graph arrays joined."""
-        graphs = [
-            joined([graph[k] for graph in self.graphs], dtype)
-            for k, dtype in enumerate(GRAPH_TYPES)
-        ]
+        graphs = joined_graphs(self.graphs)
         return (
             np.array(self.fused_at, np.int64),
             joined(self.fused, np.int32),
@@ -110,9 +108,6 @@ class _Names:
             np.array(self.graph_at, np.int64).reshape(-1, 5),
             *graphs,
         )
-
-
-_NO_GRAPH = tuple(np.zeros(0, dtype) for dtype in GRAPH_TYPES)
 
 
 class NameTable:

@@ -27,6 +27,21 @@ def joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
 
 
+def joined_graphs(graphs: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """The five arrays of `graphs` (`align.Aligner.graph`), each joined end to end."""
+    if not graphs:  # most queries: no name part in another script
+        return list(_NO_GRAPH)
+    return [joined([graph[k] for graph in graphs], dtype) for k, dtype in enumerate(GRAPH_TYPES)]
+
+
+def graph_end(graph_at: list[int], graph: tuple[np.ndarray, ...]) -> list[int]:
+    """Where the five arrays of the graphs joined so far end, with `graph` after `graph_at`."""
+    return [at + len(part) for at, part in zip(graph_at, graph, strict=True)]
+
+
+_NO_GRAPH = tuple(np.zeros(0, dtype) for dtype in GRAPH_TYPES)
+
+
 class Tokens:
     """Tokens appended one by one, then frozen into a side (`side`).
 
@@ -76,18 +91,14 @@ class Tokens:
             self.reading.append(-1)
             return
         self.reading.append(len(self.graphs))
-        ends = zip(self.graph_at[-1], map(len, readings.graph), strict=True)
-        self.graph_at.append([at + size for at, size in ends])
+        self.graph_at.append(graph_end(self.graph_at[-1], readings.graph))
         self.graphs.append(readings.graph)
         self.masks.append(readings.mask)
         self.shortest.append(readings.shortest)
 
     def side(self) -> tuple[np.ndarray, ...]:
         """The arrays of `tokens_kernel`'s side, in its order."""
-        graphs = [
-            joined([graph[k] for graph in self.graphs], dtype)
-            for k, dtype in enumerate(GRAPH_TYPES)
-        ]
+        graphs = joined_graphs(self.graphs)
         return (
             np.array(self.text_at, np.int64),
             code_points("".join(self.text)),
