@@ -4,8 +4,9 @@ what comparing every pair one by one finds: the pool only skips pairs that canno
 from __future__ import annotations
 
 import pytest
+from rigour.text.translit import ascii_text
 
-from dignity.screening.text import Token, kind_of_thing, prepare_name
+from dignity.screening.text import Token, _latin_ascii, kind_of_thing, prepare_name
 from dignity.screening.tokens import Pool, token_similarity
 
 QUERIES = [
@@ -63,3 +64,19 @@ def test_the_pool_finds_what_every_pair_finds(schema: str, query: str, person: b
     }
     assert found == expected
     assert any(found.values()), "nothing alike at all: the case tests nothing"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "BAFUNKWA WA KANONGA KYUNGU MUTANGA GÉDÉON",
+        "Téchiné  Pozharskaya Gams\u0131zo\u011flu",  # two spaces
+        "Łazaj Ragnvaldsdotter Straße",
+        "Open Joint Stock Company “Balakirev Mechanical Plant”",
+        "plain ascii name",
+    ],
+)
+def test_latin_names_read_word_by_word_as_whole(name: str) -> None:
+    # names in Latin letters are made ASCII word by word (each word remembered): the same as
+    # the whole name at once
+    assert _latin_ascii(name) == ascii_text(name)
