@@ -19,7 +19,9 @@ One process and the scoring side by side are timed in CPU time (`time.process_ti
 other work on the machine does not count against either side: per core. Two processes are timed
 by the clock. The batch runs start from cold caches: each is forked afresh from the process that
 built the index and screened nothing. Each figure is the median of `--runs` runs (on this
-machine, one run of the same work can be a third slower than the next).
+machine, one run of the same work can be a third slower than the next); the one-process batch,
+logic-v2 and Dignity's scoring run in turn, over the same queries, so that their ratios compare
+runs minutes apart at most.
 """
 
 from __future__ import annotations
@@ -157,6 +159,16 @@ def _our_run() -> float:
     return len(_WORK) / (time.process_time() - started)
 
 
+def _candidate_ids(queries: list[tuple[str, str]]) -> list[list[str]]:
+    """The ids of each query's candidates, as `match_one` finds them."""
+    assert _INDEX is not None
+    limit = max(OPTIONS.limit * 3, MIN_CANDIDATES)
+    return [
+        [c.id for c in _INDEX.candidates(query_record(schema, {"name": [name]}), limit=limit)]
+        for schema, name in queries
+    ]
+
+
 def _entity(record: Record, entity_id: str) -> Any:
     from followthemoney import model
 
@@ -170,10 +182,13 @@ def _entity(record: Record, entity_id: str) -> Any:
 
 def peer_rate(
     index: MemoryIndex, queries: list[tuple[str, str]], runs: int
-) -> tuple[float, float, int]:
-    """logic-v2 and Dignity scoring the same candidates of the same queries (one core each).
+) -> tuple[float, float, float, int]:
+    """logic-v2 and Dignity scoring the same candidates of the same queries (one core each), and
+    Dignity's whole batch of the same queries in one process, run in turn: logic-v2, Dignity's
+    scoring, Dignity's batch, then again (the machine's speed drifts from minute to minute, and
+    a ratio of runs far apart drifts with it).
 
-    Each side's figure is the median of `runs` runs, each in a process forked afresh from this
+    Each figure is the median of `runs` runs, each in a process forked afresh from this
     one. The candidates are made FollowTheMoney entities, with their own ids, before logic-v2 is
     timed (yente reads them so from its index); the query is made one in the timed loop, as each
     side prepares it, with an id of its own (logic-v2 remembers what it read of an entity by its
@@ -182,25 +197,30 @@ def peer_rate(
     """
     from nomenklatura.matching import LogicV2
 
+    context = multiprocessing.get_context("fork")
+    # The candidates are found in a process of their own: preparing the queries here would
+    # leave this process's caches warm for the batch runs forked from it.
+    with context.Pool(1) as pool:
+        candidate_ids = pool.apply(_candidate_ids, (queries,))
     _WORK.clear()
-    for schema, name in queries:
-        query = query_record(schema, {"name": [name]})
-        candidates = index.candidates(query, limit=max(OPTIONS.limit * 3, MIN_CANDIDATES))
+    for (schema, name), ids in zip(queries, candidate_ids, strict=True):
+        candidates = [record for i in ids if (record := index.get(i)) is not None]
         entities = [_entity(candidate, candidate.id) for candidate in candidates]
         _WORK.append((schema, name, candidates, entities))
     config = LogicV2.default_config()
-    for number, (schema, name, _candidates, entities) in enumerate(_WORK[:10]):
-        warm = _entity(query_record(schema, {"name": [name]}), f"warm-{number}")
-        for candidate in entities:
-            LogicV2.compare(warm, candidate, config)
-    context = multiprocessing.get_context("fork")
-    rates: dict[Any, list[float]] = {_peer_run: [], _our_run: []}
+    for number, (_schema, _name, candidates, entities) in enumerate(_WORK[:10]):
+        if candidates:  # a candidate as the query: logic-v2's set-up, not Dignity's caches
+            warm = _entity(candidates[0], f"warm-{number}")
+            for candidate in entities:
+                LogicV2.compare(warm, candidate, config)
+    rates: dict[Any, list[float]] = {_peer_run: [], _our_run: [], _one_process: []}
     for _ in range(runs):
         for run, found in rates.items():
             with context.Pool(1) as pool:
-                found.append(pool.apply(run))
+                found.append(pool.apply(run, (queries,) if run is _one_process else ()))
     pairs = sum(len(candidates) for _, _, candidates, _ in _WORK)
-    return statistics.median(rates[_peer_run]), statistics.median(rates[_our_run]), pairs
+    peer, ours, batch = (statistics.median(found) for found in rates.values())
+    return peer, ours, batch, pairs
 
 
 def match_latency(url: str, tmp: Path, queries: list[tuple[str, str]]) -> tuple[float, float]:
@@ -270,10 +290,9 @@ def main() -> None:
             _INDEX = IndexCache().get(session)
         print(f"index of {len(_INDEX):,} entities built in {time.perf_counter() - started:.1f} s")
         queries = make_queries(_INDEX, args.queries, args.seed)
-        one = batch_rate(queries, 1, args.runs)
         two = batch_rate(queries, 2, args.runs)
         peer_queries = queries[: args.peer_queries]  # the same queries, unless told otherwise
-        peer, ours, pairs = peer_rate(_INDEX, peer_queries, args.runs)
+        peer, ours, one, pairs = peer_rate(_INDEX, peer_queries, args.runs)
         p50, p95 = match_latency(url, tmp, queries[: args.http_queries])
     print()
     print("| measure | Dignity | logic-v2 | ratio |")
