@@ -15,6 +15,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dignity.screening import kernel_cache
+from dignity.screening.align import COST_PER_LETTER, EXACT, FLOOR
+
+kernel_cache.use_own_directory()  # before any kernel is defined
+
 _VOWELS = b"aeiouy"
 _SILENT = b"hw"
 
@@ -165,3 +170,46 @@ def bounded(
         silent,
         limit,
     )
+
+
+@njit(cache=True, nogil=True)
+def similarity(
+    points: np.ndarray,
+    r: int,
+    graph_at: np.ndarray,
+    written_at: np.ndarray,
+    written_to: np.ndarray,
+    written_letter: np.ndarray,
+    silent_at: np.ndarray,
+    silent_to: np.ndarray,
+    masks: np.ndarray,
+    shortest: np.ndarray,
+    costs: tuple[np.ndarray, ...],
+) -> float:
+    """`align.similarity` of the Latin text `points` (code points) with lattice `r` of graphs
+    joined end to end: row `r` of `graph_at` says where its part of each graph array starts
+    (see `token_table`); `costs` are substitution, vowel and silent."""
+    size = points.shape[0]
+    if size < 2:
+        return 0.0
+    token = np.empty(size, np.uint8)
+    for k in range(size):
+        token[k] = points[k] if points[k] < 128 else 63  # "?", as `align.distance` encodes it
+    g = graph_at
+    letters = max(size, 4)
+    cost = bounded(
+        token,
+        masks[r],
+        shortest[r],
+        written_at[g[r, 0] : g[r + 1, 0]],
+        written_to[g[r, 1] : g[r + 1, 1]],
+        written_letter[g[r, 2] : g[r + 1, 2]],
+        silent_at[g[r, 3] : g[r + 1, 3]],
+        silent_to[g[r, 4] : g[r + 1, 4]],
+        costs[0],
+        costs[1],
+        costs[2],
+        (EXACT - FLOOR) * letters / COST_PER_LETTER,
+    )
+    found = EXACT - COST_PER_LETTER * cost / letters
+    return float(found) if found >= FLOOR else 0.0

@@ -10,6 +10,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dignity.screening import kernel_cache
+
+kernel_cache.use_own_directory()  # before any kernel is defined
+
 
 @njit(cache=True, nogil=True)
 def heaviest(positions: np.ndarray, weights: np.ndarray, size: int, count: int) -> np.ndarray:

@@ -45,14 +45,16 @@ class _Names:
         self.fused: list[np.ndarray] = []
         self.foreign: list[bool] = []
         # what `score._sound` reads: the sound key, the parts that are not particles, whether
-        # the name is one word, and the graph of its Latin spellings (`align.Aligner`, empty
-        # when it has none) as rows of the five graph arrays
+        # the name is one word, and the graph of its Latin spellings (`align.Aligner`), if any
         self.sound_at = [0]
         self.sound: list[np.ndarray] = []
         self.parts: list[int] = []
         self.one_word: list[bool] = []
+        self.reading: list[int] = []
         self.graph_at = [[0, 0, 0, 0, 0]]
         self.graphs: list[tuple[np.ndarray, ...]] = []
+        self.masks: list[np.ndarray] = []
+        self.shortest: list[int] = []
 
     def add(self, shape: _Shape, strong: bool) -> None:
         name = shape.name
@@ -73,11 +75,15 @@ class _Names:
         self.sound.append(sound)
         self.parts.append(sum(not token.particle for token in name.tokens))
         self.one_word.append(name.one_word)
-        if name.readings is None:
-            self.graph_at.append(self.graph_at[-1])
-        else:
-            self.graph_at.append(graph_end(self.graph_at[-1], name.readings.graph))
-            self.graphs.append(name.readings.graph)
+        readings = name.readings
+        if readings is None:
+            self.reading.append(-1)
+            return
+        self.reading.append(len(self.graphs))
+        self.graph_at.append(graph_end(self.graph_at[-1], readings.graph))
+        self.graphs.append(readings.graph)
+        self.masks.append(readings.mask)
+        self.shortest.append(readings.shortest)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """start, weight, strong or long, significant, costs, given, fused_at, fused,
@@ -96,8 +102,8 @@ class _Names:
 
     def sounds(self) -> tuple[np.ndarray, ...]:
         """What `score._sound` reads (see `names_kernel._sound`): fused_at, fused, sound_at,
-        sound, parts, one_word, graph_at, then the five graph arrays joined."""
-        graphs = joined_graphs(self.graphs)
+        sound, parts, one_word, each name's row of the graphs (-1: none), graph_at, the five
+        graph arrays joined, the letter masks and the fewest letters of each graph's paths."""
         return (
             np.array(self.fused_at, np.int64),
             joined(self.fused, np.int32),
@@ -105,8 +111,11 @@ class _Names:
             joined(self.sound, np.int32),
             np.array(self.parts, np.int64),
             np.array(self.one_word, np.bool_),
+            np.array(self.reading, np.int64),
             np.array(self.graph_at, np.int64).reshape(-1, 5),
-            *graphs,
+            *joined_graphs(self.graphs),
+            np.array(self.masks, np.bool_).reshape(-1, 128),
+            np.array(self.shortest, np.int64),
         )
 
 

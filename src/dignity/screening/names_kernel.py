@@ -17,10 +17,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from dignity.screening.align import COST_PER_LETTER, EXACT, FLOOR
-from dignity.screening.align_kernel import distance
+from dignity.screening import kernel_cache
+from dignity.screening.align_kernel import similarity as reading_similarity
 from dignity.screening.score import FUSED_FLOOR, GIVEN_NAME_CAP, SOUND_FLOOR
 from dignity.screening.tokens import READING_SIEVE
+
+kernel_cache.use_own_directory()  # before any kernel is defined
 
 
 @njit(cache=True, nogil=True)
@@ -86,39 +88,32 @@ def _sound(
 ) -> float:
     """`score._sound` of name `w` of `written_side`, in another script, and name `n` of
     `latin_side`, in Latin letters (a side: fused_at, fused, sound_at, sound, parts, one_word,
-    graph_at and the five graph arrays; see `name_table._Names.sounds`)."""
-    w_sound_at, w_sound, w_parts, w_one_word, graph_at = written_side[2:7]
+    the row of each name's graph (-1: none), then the graphs as `align_kernel.similarity` reads
+    them; see `name_table._Names.sounds`)."""
+    w_sound_at, w_sound, w_parts, w_one_word, reading = written_side[2:7]
     l_fused_at, l_fused, l_sound_at, l_sound, l_parts = latin_side[:5]
     w_key = w_sound[w_sound_at[w] : w_sound_at[w + 1]]
     l_key = l_sound[l_sound_at[n] : l_sound_at[n + 1]]
     row = np.zeros(l_key.shape[0] + 1, np.int64)
     fused = l_fused[l_fused_at[n] : l_fused_at[n + 1]]
-    if graph_at[w + 1, 0] > graph_at[w, 0] and fused.shape[0] >= 2:
+    if reading[w] >= 0 and fused.shape[0] >= 2:
         if w_parts[w] == l_parts[n] and not w_one_word[w]:
             return 0.0
         if _indel(w_key, l_key, row) < READING_SIEVE:
             return 0.0
-        # `align.similarity` of the Latin fused form (ASCII, as `align.distance` encodes it)
-        token = np.empty(fused.shape[0], np.uint8)
-        for k in range(fused.shape[0]):
-            token[k] = fused[k] if fused[k] < 128 else 63  # "?"
-        g = graph_at
-        letters = max(fused.shape[0], 4)
-        cost = distance(
-            token,
-            written_side[7][g[w, 0] : g[w + 1, 0]],
-            written_side[8][g[w, 1] : g[w + 1, 1]],
-            written_side[9][g[w, 2] : g[w + 1, 2]],
-            written_side[10][g[w, 3] : g[w + 1, 3]],
-            written_side[11][g[w, 4] : g[w + 1, 4]],
-            costs[0],
-            costs[1],
-            costs[2],
-            (EXACT - FLOOR) * letters / COST_PER_LETTER,
+        similarity = reading_similarity(
+            fused,
+            reading[w],
+            written_side[7],
+            written_side[8],
+            written_side[9],
+            written_side[10],
+            written_side[11],
+            written_side[12],
+            written_side[13],
+            written_side[14],
+            costs,
         )
-        similarity = float(EXACT - COST_PER_LETTER * cost / letters)
-        if similarity < FLOOR:
-            similarity = 0.0
         if w_one_word[w] or l_parts[n] == 1:
             return similarity
         return min(similarity, SOUND_FLOOR + 0.1)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from dignity.screening.align import COST_PER_LETTER, EXACT, FLOOR
-from dignity.screening.align_kernel import bounded
+from dignity.screening import kernel_cache
+from dignity.screening.align_kernel import similarity
 from dignity.screening.names_kernel import _indel
 from dignity.screening.token_table import ABJAD, KOREAN, READINGS, SPOKEN
 from dignity.screening.tokens import MOST_EDITS, READING_SIEVE, TOKEN_FLOOR
+
+kernel_cache.use_own_directory()  # before any kernel is defined
 
 
 @njit(cache=True, nogil=True)
@@ -63,33 +65,20 @@ def _reading(
     costs: tuple[np.ndarray, ...],
 ) -> float:
     """`align.similarity` of token `l`'s text with the spellings of token `w`."""
-    text_at, text = latin_side[0], latin_side[1]
-    size = text_at[l + 1] - text_at[l]
-    if size < 2:
-        return 0.0
-    token = np.empty(size, np.uint8)
-    for k in range(size):
-        point = text[text_at[l] + k]
-        token[k] = point if point < 128 else 63  # "?", as `align.distance` encodes it
-    r = written_side[7][w]  # its row of the graphs
-    g = written_side[8]
-    letters = max(size, 4)
-    cost = bounded(
-        token,
-        written_side[14][r],
-        written_side[15][r],
-        written_side[9][g[r, 0] : g[r + 1, 0]],
-        written_side[10][g[r, 1] : g[r + 1, 1]],
-        written_side[11][g[r, 2] : g[r + 1, 2]],
-        written_side[12][g[r, 3] : g[r + 1, 3]],
-        written_side[13][g[r, 4] : g[r + 1, 4]],
-        costs[0],
-        costs[1],
-        costs[2],
-        (EXACT - FLOOR) * letters / COST_PER_LETTER,
+    text_at = latin_side[0]
+    return similarity(
+        latin_side[1][text_at[l] : text_at[l + 1]],
+        written_side[7][w],
+        written_side[8],
+        written_side[9],
+        written_side[10],
+        written_side[11],
+        written_side[12],
+        written_side[13],
+        written_side[14],
+        written_side[15],
+        costs,
     )
-    similarity = EXACT - COST_PER_LETTER * cost / letters
-    return float(similarity) if similarity >= FLOOR else 0.0
 
 
 @njit(cache=True, nogil=True, inline="always")
