@@ -20,7 +20,7 @@ import numpy as np
 from dignity.screening.records import Record, make_record
 from dignity.screening.score import EXTRA_TOKEN_COST, _Shape, _shape, _token_costs
 from dignity.screening.text import PreparedName, Token
-from dignity.screening.token_table import Tokens, code_points, graph_end, joined, joined_graphs
+from dignity.screening.token_table import Lattices, Tokens, code_points, joined
 from dignity.screening.tokens import _nicknames_of
 
 if TYPE_CHECKING:
@@ -50,11 +50,7 @@ class _Names:
         self.sound: list[np.ndarray] = []
         self.parts: list[int] = []
         self.one_word: list[bool] = []
-        self.reading: list[int] = []
-        self.graph_at = [[0, 0, 0, 0, 0]]
-        self.graphs: list[tuple[np.ndarray, ...]] = []
-        self.masks: list[np.ndarray] = []
-        self.shortest: list[int] = []
+        self.lattices = Lattices()
 
     def add(self, shape: _Shape, strong: bool) -> None:
         name = shape.name
@@ -75,15 +71,7 @@ class _Names:
         self.sound.append(sound)
         self.parts.append(sum(not token.particle for token in name.tokens))
         self.one_word.append(name.one_word)
-        readings = name.readings
-        if readings is None:
-            self.reading.append(-1)
-            return
-        self.reading.append(len(self.graphs))
-        self.graph_at.append(graph_end(self.graph_at[-1], readings.graph))
-        self.graphs.append(readings.graph)
-        self.masks.append(readings.mask)
-        self.shortest.append(readings.shortest)
+        self.lattices.add(name.readings)
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """start, weight, strong or long, significant, costs, given, fused_at, fused,
@@ -111,11 +99,7 @@ class _Names:
             joined(self.sound, np.int32),
             np.array(self.parts, np.int64),
             np.array(self.one_word, np.bool_),
-            np.array(self.reading, np.int64),
-            np.array(self.graph_at, np.int64).reshape(-1, 5),
-            *joined_graphs(self.graphs),
-            np.array(self.masks, np.bool_).reshape(-1, 128),
-            np.array(self.shortest, np.int64),
+            *self.lattices.arrays(),
         )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dignity.screening.align import Aligner
 from dignity.screening.text import Token
 from dignity.screening.tokens import _spoken
 
@@ -27,19 +28,51 @@ def joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
 
 
-def joined_graphs(graphs: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+def _joined_graphs(graphs: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
     """The five arrays of `graphs` (`align.Aligner.graph`), each joined end to end."""
     if not graphs:  # most queries: no name part in another script
         return list(_NO_GRAPH)
     return [joined([graph[k] for graph in graphs], dtype) for k, dtype in enumerate(GRAPH_TYPES)]
 
 
-def graph_end(graph_at: list[int], graph: tuple[np.ndarray, ...]) -> list[int]:
+def _graph_end(graph_at: list[int], graph: tuple[np.ndarray, ...]) -> list[int]:
     """Where the five arrays of the graphs joined so far end, with `graph` after `graph_at`."""
     return [at + len(part) for at, part in zip(graph_at, graph, strict=True)]
 
 
 _NO_GRAPH = tuple(np.zeros(0, dtype) for dtype in GRAPH_TYPES)
+
+
+class Lattices:
+    """The Latin spellings of names or tokens written in another script (`align.Aligner`),
+    joined as `align_kernel.similarity` reads them; each item added has a row, or -1."""
+
+    def __init__(self) -> None:
+        self.row: list[int] = []
+        self.graph_at = [[0, 0, 0, 0, 0]]
+        self.graphs: list[tuple[np.ndarray, ...]] = []
+        self.masks: list[np.ndarray] = []
+        self.shortest: list[int] = []
+
+    def add(self, readings: Aligner | None) -> None:
+        if readings is None:
+            self.row.append(-1)
+            return
+        self.row.append(len(self.graphs))
+        self.graph_at.append(_graph_end(self.graph_at[-1], readings.graph))
+        self.graphs.append(readings.graph)
+        self.masks.append(readings.mask)
+        self.shortest.append(readings.shortest)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """row, graph_at, the five graph arrays, letter masks, fewest letters of a path."""
+        return (
+            np.array(self.row, np.int64),
+            np.array(self.graph_at, np.int64).reshape(-1, 5),
+            *_joined_graphs(self.graphs),
+            np.array(self.masks, np.bool_).reshape(-1, 128),
+            np.array(self.shortest, np.int64),
+        )
 
 
 class Tokens:
@@ -59,11 +92,7 @@ class Tokens:
         self.phonetic: list[tuple[int, int]] = []
         self.keys: list[tuple[int, int, int]] = []
         self.flags: list[int] = []
-        self.reading: list[int] = []
-        self.graph_at = [[0, 0, 0, 0, 0]]
-        self.graphs: list[tuple[np.ndarray, ...]] = []
-        self.masks: list[np.ndarray] = []
-        self.shortest: list[int] = []
+        self.lattices = Lattices()
 
     def _id(self, string: str) -> int:
         if self._grow:
@@ -87,18 +116,10 @@ class Tokens:
             | (SPOKEN if _spoken(text) else 0)
             | (READINGS if readings is not None else 0)
         )
-        if readings is None:
-            self.reading.append(-1)
-            return
-        self.reading.append(len(self.graphs))
-        self.graph_at.append(graph_end(self.graph_at[-1], readings.graph))
-        self.graphs.append(readings.graph)
-        self.masks.append(readings.mask)
-        self.shortest.append(readings.shortest)
+        self.lattices.add(readings)
 
     def side(self) -> tuple[np.ndarray, ...]:
         """The arrays of `tokens_kernel`'s side, in its order."""
-        graphs = joined_graphs(self.graphs)
         return (
             np.array(self.text_at, np.int64),
             code_points("".join(self.text)),
@@ -107,9 +128,5 @@ class Tokens:
             np.array(self.phonetic, np.int64).reshape(-1, 2),
             np.array(self.keys, np.int64).reshape(-1, 3),
             np.array(self.flags, np.int64),
-            np.array(self.reading, np.int64),
-            np.array(self.graph_at, np.int64).reshape(-1, 5),
-            *graphs,
-            np.array(self.masks, np.bool_).reshape(-1, 128),
-            np.array(self.shortest, np.int64),
+            *self.lattices.arrays(),
         )
