@@ -107,7 +107,7 @@ class NameTable:
     """Every name of an index's records, as arrays; each record's names are a run of them."""
 
     def __init__(self, records: Iterable[Record]) -> None:
-        self._token_ids: dict[Token, int] = {}
+        token_ids: dict[Token, int] = {}
         self._strings: dict[str, int] = {}  # ids of the strings compared (`token_table`)
         tokens = Tokens(self._strings, grow=True)
         self._by_text: dict[str, list[int]] = {}  # text -> ids of the tokens that have it
@@ -124,9 +124,9 @@ class NameTable:
                 self._names.append(name)
                 names.add(_shape(name), strong=False)
                 for token in name.tokens:
-                    found = self._token_ids.get(token)
+                    found = token_ids.get(token)
                     if found is None:
-                        found = self._token_ids[token] = len(self._token_ids)
+                        found = token_ids[token] = len(token_ids)
                         tokens.add(token)
                         self._by_text.setdefault(token.text, []).append(found)
                     ids.append(found)
