@@ -213,3 +213,26 @@ def similarity(
     )
     found = EXACT - COST_PER_LETTER * cost / letters
     return float(found) if found >= FLOOR else 0.0
+
+
+@njit(cache=True, nogil=True)
+def indel(a: np.ndarray, b: np.ndarray, row: np.ndarray) -> float:
+    """rapidfuzz's `Indel.normalized_similarity`: from the longest common subsequence (`row`:
+    room for its row, as long as `b` and one more)."""
+    la = a.shape[0]
+    lb = b.shape[0]
+    total = la + lb
+    if total == 0:
+        return 1.0
+    row[: lb + 1] = 0
+    for i in range(la):
+        diagonal = 0
+        for j in range(lb):
+            above = row[j + 1]
+            if a[i] == b[j]:
+                row[j + 1] = diagonal + 1
+            elif row[j] > above:
+                row[j + 1] = row[j]
+            diagonal = above
+    common = row[lb]
+    return float(1.0 - (total - 2 * common) / total)

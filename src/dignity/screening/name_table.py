@@ -112,13 +112,15 @@ class NameTable:
         tokens = Tokens(self._strings, grow=True)
         self._by_text: dict[str, list[int]] = {}  # text -> ids of the tokens that have it
         self._names: list[PreparedName] = []
-        # id of a record -> its first name and one past its last, and the ids of its names'
-        # tokens (each once, sorted)
-        self._spans: dict[int, tuple[int, int, np.ndarray]] = {}
+        self._positions: dict[int, int] = {}  # id of a record -> its position
+        # of each record in turn: its first name (its last is the next record's first, less
+        # one), where the ids of its names' tokens start (each once, sorted), and those ids
+        record_names = [0]
+        tokens_at = [0]
+        record_tokens: list[int] = []
         names = _Names()
         ids: list[int] = []
         for record in records:
-            first = len(self._names)
             every: set[int] = set()
             for name in record.names:
                 self._names.append(name)
@@ -131,7 +133,10 @@ class NameTable:
                         self._by_text.setdefault(token.text, []).append(found)
                     ids.append(found)
                     every.add(found)
-            self._spans[id(record)] = (first, len(self._names), np.array(sorted(every), np.int64))
+            self._positions[id(record)] = len(record_names) - 1
+            record_names.append(len(self._names))
+            record_tokens.extend(sorted(every))
+            tokens_at.append(len(record_tokens))
         start, weight, long_, significant, costs, given, fused_at, fused, foreign = names.arrays()
         self._arrays = (
             start,
@@ -148,42 +153,57 @@ class NameTable:
         )
         self._sounds = names.sounds()
         self._tokens = tokens.side()
-        self._records = records  # what the ids in `_spans` name: kept alive
+        self._records = (
+            np.array(record_names, np.int64),
+            np.array(tokens_at, np.int64),
+            np.array(record_tokens, np.int64),
+        )
+        self._kept = records  # what the ids in `_positions` name: kept alive
 
-    def spans(self, records: Sequence[Record]) -> list[tuple[int, int, np.ndarray]] | None:
-        """Where each record's names are, with their tokens' ids; `None` unless all are here."""
-        spans = self._spans
+    def positions(self, records: Sequence[Record]) -> np.ndarray | None:
+        """The positions of `records` in the table; `None` unless all are here."""
+        positions = self._positions
         try:
-            return [spans[id(record)] for record in records]
+            return np.array([positions[id(record)] for record in records], np.int64)
         except KeyError:
             return None
 
     def best_names(
-        self,
-        scorer: Scorer,
-        candidates: Sequence[Record],
-        spans: list[tuple[int, int, np.ndarray]],
+        self, scorer: Scorer, candidates: Sequence[Record], positions: np.ndarray
     ) -> list[tuple[float, PreparedName, PreparedName] | None]:
-        """`scorer.best_name` of each candidate, compiled; `spans` are theirs (`spans`)."""
+        """`scorer.best_name` of each candidate, compiled; `positions` are theirs (`positions`)."""
         query = _Names()
+        tokens = Tokens(self._strings, grow=False)
+        name_tokens = [0]
+        nick_at = [0]
+        nicks: list[int] = []
         for shape in scorer._names:
             query.add(shape, strong=True)
+            for token in shape.name.tokens:
+                tokens.add(token)
+                texts = _nicknames_of().get(token.text, ())
+                nicks.extend(sorted(i for text in texts for i in self._by_text.get(text, ())))
+                nick_at.append(len(nicks))
+            name_tokens.append(len(nick_at) - 1)
         names = [shape.name for shape in scorer._names]
         schema = scorer.query.schema
-        person = ["Person" in (schema, c.schema) for c in candidates]
-        count = len(spans)
+        count = len(candidates)
         best_score = np.empty(count)
         best_query = np.empty(count, np.int64)
         best_name = np.empty(count, np.int64)
-        _kernel().best_names(
-            *query.arrays(),
-            *self._arrays,
-            np.array([span[0] for span in spans], np.int64),
-            np.array([span[1] for span in spans], np.int64),
-            np.array(person, np.bool_),
-            *self._partners(names, spans, person),
+        _kernel().best_of(
+            query.arrays(),
             query.sounds(),
+            tokens.side(),
+            np.array(name_tokens, np.int64),
+            np.array(nick_at, np.int64),
+            np.array(nicks, np.int64),
+            self._arrays,
             self._sounds,
+            self._tokens,
+            self._records,
+            positions,
+            np.array(["Person" in (schema, c.schema) for c in candidates], np.bool_),
             _costs(),
             best_score,
             best_query,
@@ -195,52 +215,6 @@ class NameTable:
         ):
             found.append((score, names[a], self._names[n]) if a >= 0 else None)
         return found
-
-    def _partners(
-        self,
-        names: list[PreparedName],
-        spans: list[tuple[int, int, np.ndarray]],
-        person: list[bool],
-    ) -> tuple[np.ndarray, ...]:
-        """The query names' partners among the candidates' tokens, by token id (see
-        `names_kernel`): key_at, keys, partner_at, similarity, position; worked out compiled
-        (`tokens_kernel`), as `tokens.Pool.partners` does."""
-        query = Tokens(self._strings, grow=False)
-        name_at = [0]
-        nick_at = [0]
-        nicks: list[int] = []
-        for name in names:
-            for token in name.tokens:
-                query.add(token)
-                texts = _nicknames_of().get(token.text, ())
-                nicks.extend(sorted(i for text in texts for i in self._by_text.get(text, ())))
-                nick_at.append(len(nicks))
-            name_at.append(name_at[-1] + len(name.tokens))
-        pools = (
-            _joined_ids([span[2] for span, kind in zip(spans, person, strict=True) if not kind]),
-            _joined_ids([span[2] for span, kind in zip(spans, person, strict=True) if kind]),
-        )
-        return _tokens_kernel().partners(  # type: ignore[no-any-return]
-            query.side(),
-            np.array(name_at, np.int64),
-            self._tokens,
-            pools,
-            np.array(nick_at, np.int64),
-            np.array(nicks, np.int64),
-            _costs(),
-        )
-
-
-def _joined_ids(ids: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(ids) if ids else np.zeros(0, np.int64)
-
-
-@cache
-def _tokens_kernel() -> ModuleType:
-    """The compiled token comparison (`tokens_kernel`), imported on first use."""
-    from dignity.screening import tokens_kernel
-
-    return tokens_kernel
 
 
 @cache

@@ -18,9 +18,11 @@ import numpy as np
 from numba import njit
 
 from dignity.screening import kernel_cache
+from dignity.screening.align_kernel import indel
 from dignity.screening.align_kernel import similarity as reading_similarity
 from dignity.screening.score import FUSED_FLOOR, GIVEN_NAME_CAP, SOUND_FLOOR
 from dignity.screening.tokens import READING_SIEVE
+from dignity.screening.tokens_kernel import partners
 
 kernel_cache.use_own_directory()  # before any kernel is defined
 
@@ -51,31 +53,8 @@ def _fused(a: np.ndarray, b: np.ndarray, row: np.ndarray) -> float:
     total = la + lb
     if 2.0 * min(la, lb) / total < FUSED_FLOOR:  # not even the longest common part could do it
         return 0.0
-    similarity = _indel(a, b, row)
+    similarity = indel(a, b, row)
     return similarity * 0.97 if similarity >= FUSED_FLOOR else 0.0
-
-
-@njit(cache=True, nogil=True)
-def _indel(a: np.ndarray, b: np.ndarray, row: np.ndarray) -> float:
-    """rapidfuzz's `Indel.normalized_similarity`: from the longest common subsequence (`row`:
-    room for its row, as long as `b` and one more)."""
-    la = a.shape[0]
-    lb = b.shape[0]
-    total = la + lb
-    if total == 0:
-        return 1.0
-    row[: lb + 1] = 0
-    for i in range(la):
-        diagonal = 0
-        for j in range(lb):
-            above = row[j + 1]
-            if a[i] == b[j]:
-                row[j + 1] = diagonal + 1
-            elif row[j] > above:
-                row[j + 1] = row[j]
-            diagonal = above
-    common = row[lb]
-    return float(1.0 - (total - 2 * common) / total)
 
 
 @njit(cache=True, nogil=True)
@@ -99,7 +78,7 @@ def _sound(
     if reading[w] >= 0 and fused.shape[0] >= 2:
         if w_parts[w] == l_parts[n] and not w_one_word[w]:
             return 0.0
-        if _indel(w_key, l_key, row) < READING_SIEVE:
+        if indel(w_key, l_key, row) < READING_SIEVE:
             return 0.0
         similarity = reading_similarity(
             fused,
@@ -119,34 +98,14 @@ def _sound(
         return min(similarity, SOUND_FLOOR + 0.1)
     if min(w_key.shape[0], l_key.shape[0]) < 2:
         return 0.0
-    similarity = _indel(w_key, l_key, row)
+    similarity = indel(w_key, l_key, row)
     return SOUND_FLOOR + 0.1 * (similarity - 0.8) / 0.2 if similarity >= 0.8 else 0.0
 
 
 @njit(cache=True, nogil=True)
 def best_names(
-    # the query's names
-    q_start: np.ndarray,
-    q_weight: np.ndarray,
-    q_strong: np.ndarray,
-    q_significant: np.ndarray,
-    q_costs: np.ndarray,
-    q_given: np.ndarray,
-    q_fused_at: np.ndarray,
-    q_fused: np.ndarray,
-    q_foreign: np.ndarray,
-    # every indexed name
-    c_start: np.ndarray,
-    c_token: np.ndarray,
-    c_weight: np.ndarray,
-    c_long: np.ndarray,
-    c_significant: np.ndarray,
-    c_costs: np.ndarray,
-    c_given: np.ndarray,
-    c_kind_weight: np.ndarray,
-    c_fused_at: np.ndarray,
-    c_fused: np.ndarray,
-    c_foreign: np.ndarray,
+    query: tuple[np.ndarray, ...],
+    table: tuple[np.ndarray, ...],
     # the query's candidates: names first to last - 1, person or not
     first: np.ndarray,
     last: np.ndarray,
@@ -168,6 +127,14 @@ def best_names(
     best_query: np.ndarray,
     best_name: np.ndarray,
 ) -> None:
+    """The best names of the candidates: `query` holds the query's names (start, weight,
+    strong, significant, costs, given, fused_at, fused, foreign; `name_table._Names.arrays`),
+    `table` every indexed name (start, token, weight, long, significant, costs, given,
+    kind_weight, fused_at, fused, foreign)."""
+    q_start, q_weight, q_strong, q_significant, q_costs, q_given, q_fused_at, q_fused = query[:8]
+    q_foreign = query[8]
+    c_start, c_token, c_weight, c_long, c_significant, c_costs, c_given = table[:7]
+    c_kind_weight, c_fused_at, c_fused, c_foreign = table[7:]
     names = q_start.shape[0] - 1
     most = 1
     for n in range(names):
@@ -307,3 +274,67 @@ def best_names(
                     best_score[k] = score
                     best_query[k] = a
                     best_name[k] = n
+
+
+@njit(cache=True, nogil=True)
+def best_of(
+    query: tuple[np.ndarray, ...],
+    query_sounds: tuple[np.ndarray, ...],
+    query_tokens: tuple[np.ndarray, ...],
+    name_tokens: np.ndarray,
+    nick_at: np.ndarray,
+    nicks: np.ndarray,
+    table: tuple[np.ndarray, ...],
+    table_sounds: tuple[np.ndarray, ...],
+    table_tokens: tuple[np.ndarray, ...],
+    records: tuple[np.ndarray, np.ndarray, np.ndarray],
+    chosen: np.ndarray,
+    person: np.ndarray,
+    costs: tuple[np.ndarray, ...],
+    best_score: np.ndarray,
+    best_query: np.ndarray,
+    best_name: np.ndarray,
+) -> None:
+    """`best_names` of the records at positions `chosen`, their tokens compared with the query's
+    first (`tokens_kernel.partners`): one call per query.
+
+    The query's names (`name_table._Names.arrays`), what `_sound` reads of them, and its tokens
+    as `tokens_kernel` reads them, name n's being rows `name_tokens[n]` to `name_tokens[n + 1]`,
+    each token's nicknames' ids in compressed rows (`nick_at`, `nicks`); then the same of every
+    indexed name and token, and of each indexed record the run of its names and the ids of its
+    names' tokens (`records`: name rows, token rows, token ids; each in compressed rows).
+    """
+    record_names, tokens_at, tokens = records
+    count = chosen.shape[0]
+    sizes = np.zeros(2, np.int64)
+    for k in range(count):
+        sizes[1 if person[k] else 0] += tokens_at[chosen[k] + 1] - tokens_at[chosen[k]]
+    pools = (np.empty(sizes[0], np.int64), np.empty(sizes[1], np.int64))
+    filled = np.zeros(2, np.int64)
+    for k in range(count):
+        pool = 1 if person[k] else 0
+        low = tokens_at[chosen[k]]
+        size = tokens_at[chosen[k] + 1] - low
+        pools[pool][filled[pool] : filled[pool] + size] = tokens[low : low + size]
+        filled[pool] += size
+    key_at, keys, partner_at, similarity, position = partners(
+        query_tokens, name_tokens, table_tokens, pools, nick_at, nicks, costs
+    )
+    best_names(
+        query,
+        table,
+        record_names[chosen],
+        record_names[chosen + 1],
+        person,
+        key_at,
+        keys,
+        partner_at,
+        similarity,
+        position,
+        query_sounds,
+        table_sounds,
+        costs,
+        best_score,
+        best_query,
+        best_name,
+    )

@@ -357,10 +357,11 @@ class Scorer:
         name table that holds them all, their best names are found then, compiled (the tokens
         compared there too)."""
         self._prepared.update(map(id, candidates))
-        spans = self._table.spans(candidates) if self._table is not None else None
-        if spans is not None:
+        table = self._table
+        positions = table.positions(candidates) if table is not None else None
+        if table is not None and positions is not None:
             if candidates:
-                best = self._table.best_names(self, candidates, spans)  # type: ignore[union-attr]
+                best = table.best_names(self, candidates, positions)
                 self._best.update(zip(map(id, candidates), best, strict=True))
             return
         by_person: dict[bool, list[Token]] = {False: [], True: []}

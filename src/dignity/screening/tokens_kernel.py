@@ -17,8 +17,7 @@ import numpy as np
 from numba import njit
 
 from dignity.screening import kernel_cache
-from dignity.screening.align_kernel import similarity
-from dignity.screening.names_kernel import _indel
+from dignity.screening.align_kernel import indel, similarity
 from dignity.screening.token_table import ABJAD, KOREAN, READINGS, SPOKEN
 from dignity.screening.tokens import MOST_EDITS, READING_SIEVE, TOKEN_FLOOR
 
@@ -94,7 +93,7 @@ def _across(
     as a sieve, then how near `l` comes to the spellings of `w`."""
     w_sound = written[3][written[2][w] : written[2][w + 1]]
     l_sound = latin[3][latin[2][l] : latin[2][l + 1]]
-    if _indel(w_sound, l_sound, row) < READING_SIEVE:
+    if indel(w_sound, l_sound, row) < READING_SIEVE:
         return 0.0
     found = _reading(latin, l, written, w, costs)
     return found if found >= TOKEN_FLOOR else 0.0

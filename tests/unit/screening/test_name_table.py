@@ -138,12 +138,11 @@ def test_an_index_loads_the_compiled_code_as_it_is_built() -> None:
     # call as it is built, so that the first query does not wait for it (about 0.3 s). In a
     # process of its own: here other tests have called them already.
     script = (
-        "from dignity.screening import align_kernel, index_kernel, names_kernel, tokens_kernel\n"
+        "from dignity.screening import align_kernel, index_kernel, names_kernel\n"
         "from dignity.screening.index import MemoryIndex\n"
         "from dignity.screening.records import make_record\n"
         "MemoryIndex([make_record('r', 'Person', {'name': ['Vladimir PUTIN']})])\n"
-        "kernels = (align_kernel.bounded, index_kernel.heaviest, names_kernel.best_names,\n"
-        "           tokens_kernel.partners)\n"
+        "kernels = (align_kernel.bounded, index_kernel.heaviest, names_kernel.best_of)\n"
         "print(min(len(kernel.signatures) for kernel in kernels))\n"
     )
     done = subprocess.run(
