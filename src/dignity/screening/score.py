@@ -408,13 +408,19 @@ class Scorer:
             scored = [(self.score(candidate), candidate) for candidate in candidates]
             scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
             return scored[:limit]
-        ranks = []
-        for candidate in candidates:
-            best = self.best_name(candidate)
-            name_score = 0.0 if best is None else best[0]
-            ranks.append((-round(min(max(name_score, 0.0), 1.0), 4), candidate.id, candidate))
-        ranks.sort(key=lambda rank: rank[:2])
-        return [(self.score(candidate), candidate) for _, _, candidate in ranks[:limit]]
+        scores = [0.0 if best is None else best[0] for best in map(self.best_name, candidates)]
+        # Best first by the score before rounding: the rounded scores come in the same order, so
+        # the `limit`-th one is the lowest kept, and whatever else rounds to it is an equal.
+        kept: list[tuple[float, str, int]] = []
+        lowest = 0.0
+        for k in sorted(range(len(candidates)), key=scores.__getitem__, reverse=True):
+            rounded = _clamped(scores[k])
+            if len(kept) >= limit and rounded < lowest:
+                break
+            kept.append((-rounded, candidates[k].id, k))
+            lowest = rounded
+        kept.sort()
+        return [(self.score(candidates[k]), candidates[k]) for _, _, k in kept[:limit]]
 
     def score(self, candidate: Record) -> Scored:
         """The candidate's score for the query, between 0 and 1, with its features."""
@@ -447,4 +453,9 @@ class Scorer:
             else:
                 features.append(feature)
                 total += feature.effect
-        return Scored(round(min(max(total, 0.0), 1.0), 4), features)
+        return Scored(_clamped(total), features)
+
+
+def _clamped(total: float) -> float:
+    """A score as it is reported: between 0 and 1, to four places."""
+    return round(min(max(total, 0.0), 1.0), 4)

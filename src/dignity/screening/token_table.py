@@ -30,8 +30,6 @@ def joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
 
 def _joined_graphs(graphs: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
     """The five arrays of `graphs` (`align.Aligner.graph`), each joined end to end."""
-    if not graphs:  # most queries: no name part in another script
-        return list(_NO_GRAPH)
     return [joined([graph[k] for graph in graphs], dtype) for k, dtype in enumerate(GRAPH_TYPES)]
 
 
@@ -41,6 +39,13 @@ def _graph_end(graph_at: list[int], graph: tuple[np.ndarray, ...]) -> list[int]:
 
 
 _NO_GRAPH = tuple(np.zeros(0, dtype) for dtype in GRAPH_TYPES)
+# graph_at, the graphs, masks and fewest letters of no graph at all (read, never written)
+_NO_LATTICE = (
+    np.zeros((1, 5), np.int64),
+    *_NO_GRAPH,
+    np.zeros((0, 128), np.bool_),
+    np.zeros(0, np.int64),
+)
 
 
 class Lattices:
@@ -66,6 +71,8 @@ class Lattices:
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """row, graph_at, the five graph arrays, letter masks, fewest letters of a path."""
+        if not self.graphs:  # most queries: nothing written in another script
+            return (np.full(len(self.row), -1, np.int64), *_NO_LATTICE)
         return (
             np.array(self.row, np.int64),
             np.array(self.graph_at, np.int64).reshape(-1, 5),
