@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Protocol
 
 import numpy as np
+from followthemoney import model
 
 from dignity.screening import align, name_table
 from dignity.screening.name_table import NameTable
@@ -82,17 +83,37 @@ class MemoryIndex:
                 postings[key].append(position)
         total = max(len(self._records), 1)
         common = max(50, int(total * COMMON_SHARE))
-        self._postings: dict[str, tuple[float, np.ndarray]] = {}
+        # the postings in compressed rows: key -> its number n, whose records' positions are
+        # `_positions[_posting_at[n]:_posting_at[n + 1]]`, each weighing `_weights[n]`
+        self._keys: dict[str, int] = {}
+        weights: list[float] = []
+        posting_at = [0]
+        chunks: list[list[int]] = []
         for key, positions in postings.items():
             kind = key[0]
             if kind in "ps" and len(positions) > common:
                 continue
             idf = math.log(1 + total / len(positions))
-            self._postings[key] = (KEY_WEIGHTS[kind] * idf, np.array(positions, np.int32))
+            self._keys[key] = len(weights)
+            weights.append(KEY_WEIGHTS[kind] * idf)
+            posting_at.append(posting_at[-1] + len(positions))
+            chunks.append(positions)
+        del postings
+        self._postings = (
+            np.array(posting_at, np.int64),
+            np.fromiter((p for chunk in chunks for p in chunk), np.int32, posting_at[-1]),
+            np.array(weights, np.float64),
+        )
+        del chunks
+        # each record's schema, by its number in `_schemas`, and which of those fit a query's
+        self._schemas = sorted({record.schema for record in self._records})
+        number = {schema: n for n, schema in enumerate(self._schemas)}
+        self._schema_of = np.array([number[r.schema] for r in self._records], np.int64)
+        self._fits: dict[str, np.ndarray] = {}
         self.names: NameTable | None = NameTable(self._records)
         align.warm_up()
         name_table.warm_up()
-        _kernel().heaviest(np.zeros(2, np.int32), np.ones(2), 1, 1)  # loaded now, not later
+        self._heaviest([], "Thing", 4, 1)  # the compiled retrieval loaded now, not later
         if len(self._records) >= FREEZE_AT:
             # The index lives as long as the process and never changes, yet every full garbage
             # collection would walk its hundreds of thousands of objects again (with the bundled
@@ -117,42 +138,46 @@ class MemoryIndex:
         """Up to `limit` records sharing the most (and rarest) keys with the query."""
         # Sorted, so that sums (and so ties) come out the same in every process: a screening
         # must be reproducible from its record, and Python's string hashing differs per process.
-        found = [self._postings.get(key) for key in sorted(record_keys(query))]
-        postings = [posting for posting in found if posting is not None]
-        if not postings:
+        keys = self._keys
+        numbers = [n for key in sorted(record_keys(query)) if (n := keys.get(key)) is not None]
+        if not numbers:
             return []
-        schema = query.schema_obj
-        fits: dict[str, bool] = {}  # candidate schema -> compatible with the query's
+        if datasets is None:
+            found = self._heaviest(numbers, query.schema, limit * 4, limit)
+            return [self._records[position] for position in found]
         chosen: list[Record] = []
-        for position in _heaviest(postings, limit * 4, len(self._records)):
+        for position in self._heaviest(numbers, query.schema, limit * 4, limit * 4):
             record = self._records[position]
-            if datasets is not None and not datasets.intersection(record.datasets):
-                continue
-            fit = fits.get(record.schema)
-            if fit is None:
-                fit = fits[record.schema] = compatible(schema, record.schema_obj)
-            if not fit:
-                continue
-            chosen.append(record)
-            if len(chosen) == limit:
-                break
+            if datasets.intersection(record.datasets):
+                chosen.append(record)
+                if len(chosen) == limit:
+                    break
         return chosen
 
+    def _heaviest(self, numbers: list[int], schema: str, count: int, limit: int) -> list[int]:
+        """Of the records in postings `numbers`, the `count` with the heaviest sum of those
+        postings' weights (heaviest first; among equals, the record indexed first), the
+        first `limit` whose schema fits `schema`.
 
-def _heaviest(postings: list[tuple[float, np.ndarray]], count: int, size: int) -> list[int]:
-    """The `count` positions (of `size`) with the heaviest sum of the weights of their postings,
-    heaviest first; among equals, the record indexed first (a stable order).
-
-    Each position's sum is added up in the order of `postings`, so that equal inputs give equal
-    sums, bit for bit (`index_kernel`).
-    """
-    if count <= 0:
-        return []
-    if len(postings) == 1:
-        return postings[0][1][:count].tolist()  # type: ignore[no-any-return]
-    every = np.concatenate([positions for _, positions in postings])
-    weights = np.repeat([weight for weight, _ in postings], [len(p) for _, p in postings])
-    return _kernel().heaviest(every, weights, size, count).tolist()  # type: ignore[no-any-return]
+        Each record's sum is added up in the order of `numbers`, so that equal inputs give equal
+        sums, bit for bit (`index_kernel`).
+        """
+        fits = self._fits.get(schema)
+        if fits is None:
+            wanted = model.schemata[schema]
+            fits = self._fits[schema] = np.array(
+                [compatible(wanted, model.schemata[name]) for name in self._schemas], np.bool_
+            )
+        found = _kernel().heaviest(
+            np.array(numbers, np.int64),
+            *self._postings,
+            len(self._records),
+            count,
+            self._schema_of,
+            fits,
+            limit,
+        )
+        return found.tolist()  # type: ignore[no-any-return]
 
 
 @cache

@@ -16,18 +16,44 @@ kernel_cache.use_own_directory()  # before any kernel is defined
 
 
 @njit(cache=True, nogil=True)
-def heaviest(positions: np.ndarray, weights: np.ndarray, size: int, count: int) -> np.ndarray:
-    """The `count` positions (of `size`) whose weights add up the most, heaviest first; among
-    equals, the lowest position. Every weight is above zero."""
+def heaviest(
+    numbers: np.ndarray,
+    posting_at: np.ndarray,
+    positions: np.ndarray,
+    weights: np.ndarray,
+    size: int,
+    count: int,
+    schema_of: np.ndarray,
+    fits: np.ndarray,
+    limit: int,
+) -> np.ndarray:
+    """Of the positions (of `size`) in postings `numbers` (posting n: `positions[posting_at[n]:
+    posting_at[n + 1]]`, each weighing `weights[n]`), the `count` whose weights add up the most,
+    heaviest first (among equals, the lowest position); of those, the first `limit` whose
+    schema (`schema_of`) `fits`. Every weight is above zero."""
     sums = np.zeros(size)
-    touched = np.empty(positions.shape[0], np.int64)
+    total = 0
+    for n in numbers:
+        total += posting_at[n + 1] - posting_at[n]
+    touched = np.empty(total, np.int64)
     found = 0
-    for x in range(positions.shape[0]):
-        position = positions[x]
-        if sums[position] == 0.0:
-            touched[found] = position
-            found += 1
-        sums[position] += weights[x]
+    for n in numbers:
+        weight = weights[n]
+        for x in range(posting_at[n], posting_at[n + 1]):
+            position = positions[x]
+            if sums[position] == 0.0:
+                touched[found] = position
+                found += 1
+            sums[position] += weight
     reached = np.sort(touched[:found])
     order = np.argsort(-sums[reached], kind="mergesort")[:count]
-    return reached[order]
+    kept = np.empty(min(limit, order.shape[0]), np.int64)
+    chosen = 0
+    for k in order:
+        if chosen == kept.shape[0]:
+            break
+        position = reached[k]
+        if fits[schema_of[position]]:
+            kept[chosen] = position
+            chosen += 1
+    return kept[:chosen]
