@@ -27,6 +27,7 @@ runs minutes apart at most.
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import random
 import socket
@@ -128,29 +129,35 @@ def batch_rate(queries: list[tuple[str, str]], workers: int, runs: int) -> float
     return statistics.median(rates)
 
 
-# What forked runs of the side-by-side scoring inherit: the queries, Dignity's candidates for each
-# and the same candidates as FollowTheMoney entities for logic-v2.
-_WORK: list[tuple[str, str, list[Record], list[Any]]] = []
+# What forked runs of the side-by-side scoring inherit: the queries and Dignity's candidates for
+# each (logic-v2's run makes them FollowTheMoney entities before its clock starts: held here,
+# their hundreds of thousands of objects would slow every garbage collection of the other runs).
+_WORK: list[tuple[str, str, list[Record]]] = []
 
 
 def _peer_run() -> float:
     from nomenklatura.matching import LogicV2
 
     config = LogicV2.default_config()
+    work = [
+        (schema, name, [_entity(candidate, candidate.id) for candidate in candidates])
+        for schema, name, candidates in _WORK
+    ]
+    gc.collect()  # the entities are old objects when the clock starts, as an index's would be
     started = time.process_time()
-    for number, (schema, name, _candidates, entities) in enumerate(_WORK):
+    for number, (schema, name, entities) in enumerate(work):
         # logic-v2 remembers what it read of an entity by the entity's id: one id per query
         proxy = _entity(query_record(schema, {"name": [name]}), f"query-{number}")
         for candidate in entities:
             LogicV2.compare(proxy, candidate, config)
-    return len(_WORK) / (time.process_time() - started)
+    return len(work) / (time.process_time() - started)
 
 
 def _our_run() -> float:
     from dignity.screening.score import Scorer
 
     started = time.process_time()
-    for schema, name, candidates, _entities in _WORK:
+    for schema, name, candidates in _WORK:
         assert _INDEX is not None
         scorer = Scorer(query_record(schema, {"name": [name]}), _INDEX.names)  # as `match_one`
         scorer.prepare(candidates)
@@ -205,20 +212,19 @@ def peer_rate(
     _WORK.clear()
     for (schema, name), ids in zip(queries, candidate_ids, strict=True):
         candidates = [record for i in ids if (record := index.get(i)) is not None]
-        entities = [_entity(candidate, candidate.id) for candidate in candidates]
-        _WORK.append((schema, name, candidates, entities))
+        _WORK.append((schema, name, candidates))
     config = LogicV2.default_config()
-    for number, (_schema, _name, candidates, entities) in enumerate(_WORK[:10]):
+    for number, (_schema, _name, candidates) in enumerate(_WORK[:10]):
         if candidates:  # a candidate as the query: logic-v2's set-up, not Dignity's caches
             warm = _entity(candidates[0], f"warm-{number}")
-            for candidate in entities:
-                LogicV2.compare(warm, candidate, config)
+            for candidate in candidates:
+                LogicV2.compare(warm, _entity(candidate, candidate.id), config)
     rates: dict[Any, list[float]] = {_peer_run: [], _our_run: [], _one_process: []}
     for _ in range(runs):
         for run, found in rates.items():
             with context.Pool(1) as pool:
                 found.append(pool.apply(run, (queries,) if run is _one_process else ()))
-    pairs = sum(len(candidates) for _, _, candidates, _ in _WORK)
+    pairs = sum(len(candidates) for _, _, candidates in _WORK)
     peer, ours, batch = (statistics.median(found) for found in rates.values())
     return peer, ours, batch, pairs
 
