@@ -45,7 +45,11 @@ def heaviest(
                 touched[found] = position
                 found += 1
             sums[position] += weight
-    reached = np.sort(touched[:found])
+    reached = touched[:found]
+    if 0 < count < found:  # only records as heavy as the count-th heaviest can be among them
+        heavy = sums[reached]
+        reached = reached[heavy >= -np.partition(-heavy, count - 1)[count - 1]]
+    reached = np.sort(reached)
     order = np.argsort(-sums[reached], kind="mergesort")[:count]
     kept = np.empty(min(limit, order.shape[0]), np.int64)
     chosen = 0

@@ -169,7 +169,7 @@ class PreparedName:
 
 # Spellings that transliteration from another script turns into each other: Chinese, Japanese and
 # Korean merge l and r, Korean g and k, b and p; pinyin x is an s; Arabic th is an s.
-_SOUND_RULES = (
+_SOUND_PAIRS = (
     ("th", "s"),
     ("ph", "f"),
     ("sh", "s"),
@@ -180,27 +180,18 @@ _SOUND_RULES = (
     ("kh", "k"),
     ("gh", "k"),
     ("ck", "k"),
-    ("x", "s"),
-    ("z", "s"),
-    ("c", "k"),
-    ("q", "k"),
-    ("g", "k"),
-    ("d", "t"),
-    ("b", "p"),
-    ("f", "p"),
-    ("v", "p"),
-    ("w", "p"),
-    ("r", "l"),
 )
-_VOWELS_Y_H = re.compile(r"[aeiouyh]")
+# Then single letters, in one pass (none of them makes a letter another one replaces), with the
+# vowels, y and h left out (none of the replacements makes one).
+_SOUND_LETTERS = str.maketrans("xzcqgdbfvwr", "sskkktppppl", "aeiouyh")
 
 
 @lru_cache(maxsize=100_000)
 def sound_key(text: str) -> str:
     """A coarse key of how a romanised name sounds, for names that crossed a script."""
-    for written, key in _SOUND_RULES:
+    for written, key in _SOUND_PAIRS:
         text = text.replace(written, key)
-    return _REPEATS.sub(r"\1", _VOWELS_Y_H.sub("", text))
+    return _REPEATS.sub(r"\1", text.translate(_SOUND_LETTERS))
 
 
 def skeleton(text: str) -> str:
