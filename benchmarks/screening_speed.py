@@ -143,6 +143,11 @@ def _peer_run() -> float:
         (schema, name, [_entity(candidate, candidate.id) for candidate in candidates])
         for schema, name, candidates in _WORK
     ]
+    for number, (_schema, _name, entities) in enumerate(work[:10]):
+        if entities:  # a candidate as the query: logic-v2's one-time set-up is not its speed
+            warm = _entity(_WORK[number][2][0], f"warm-{number}")
+            for candidate in entities:
+                LogicV2.compare(warm, candidate, config)
     gc.collect()  # the entities are old objects when the clock starts, as an index's would be
     started = time.process_time()
     for number, (schema, name, entities) in enumerate(work):
@@ -199,11 +204,11 @@ def peer_rate(
     one. The candidates are made FollowTheMoney entities, with their own ids, before logic-v2 is
     timed (yente reads them so from its index); the query is made one in the timed loop, as each
     side prepares it, with an id of its own (logic-v2 remembers what it read of an entity by its
-    id alone). logic-v2 has compared the candidates of 10 queries before the fork: its one-time
-    set-up is not its speed.
+    id alone). logic-v2 compares the candidates of 10 queries before its clock starts: its
+    one-time set-up is not its speed. It does so in its own process: done in this one, before the
+    fork, it slowed every Dignity run forked after it by an eighth to a fifth, the compiled code
+    most.
     """
-    from nomenklatura.matching import LogicV2
-
     context = multiprocessing.get_context("fork")
     # The candidates are found in a process of their own: preparing the queries here would
     # leave this process's caches warm for the batch runs forked from it.
@@ -213,12 +218,6 @@ def peer_rate(
     for (schema, name), ids in zip(queries, candidate_ids, strict=True):
         candidates = [record for i in ids if (record := index.get(i)) is not None]
         _WORK.append((schema, name, candidates))
-    config = LogicV2.default_config()
-    for number, (_schema, _name, candidates) in enumerate(_WORK[:10]):
-        if candidates:  # a candidate as the query: logic-v2's set-up, not Dignity's caches
-            warm = _entity(candidates[0], f"warm-{number}")
-            for candidate in candidates:
-                LogicV2.compare(warm, _entity(candidate, candidate.id), config)
     rates: dict[Any, list[float]] = {_peer_run: [], _our_run: [], _one_process: []}
     for _ in range(runs):
         for run, found in rates.items():
