@@ -7,6 +7,8 @@ equality (metaphone key, skeleton, Korean key), so that equal strings have equal
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from dignity.screening.align import Aligner
@@ -22,6 +24,21 @@ _UNKNOWN = -1  # the id of a string that no indexed token has
 
 def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), np.int32)
+
+
+@lru_cache(maxsize=200_000)
+def letters(text: str) -> int:
+    """A bit for each letter `text` has: a to z one each, any other folded onto 37 more.
+
+    Bits that differ stand for letters one text has and the other has not: each edit changes at
+    most two, so two texts whose bits differ in more than twice n places are more than n edits
+    apart (`tokens_kernel`).
+    """
+    mask = 0
+    for char in text:
+        code = ord(char)
+        mask |= 1 << (code - 97 if 97 <= code <= 122 else 26 + code % 37)
+    return mask
 
 
 def joined(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -97,7 +114,7 @@ class Tokens:
         self.sound_at = [0]
         self.sound: list[str] = []
         self.phonetic: list[tuple[int, int]] = []
-        self.keys: list[tuple[int, int, int]] = []
+        self.keys: list[tuple[int, int, int, int]] = []
         self.flags: list[int] = []
         self.lattices = Lattices()
 
@@ -115,7 +132,9 @@ class Tokens:
         self.sound.append(sound)
         self.phonetic.append((self._id(token.phonetic), len(token.phonetic)))
         skeleton = token.skeleton
-        self.keys.append((self._id(skeleton), self._id(token.korean_key), len(skeleton)))
+        self.keys.append(
+            (self._id(skeleton), self._id(token.korean_key), len(skeleton), letters(text))
+        )
         readings = token.readings
         self.flags.append(
             (ABJAD if token.abjad else 0)
@@ -133,7 +152,7 @@ class Tokens:
             np.array(self.sound_at, np.int64),
             code_points("".join(self.sound)),
             np.array(self.phonetic, np.int64).reshape(-1, 2),
-            np.array(self.keys, np.int64).reshape(-1, 3),
+            np.array(self.keys, np.int64).reshape(-1, 4),
             np.array(self.flags, np.int64),
             *self.lattices.arrays(),
         )

@@ -1,14 +1,14 @@
 """`tokens.token_similarity` of a query's tokens with every token of its candidates, compiled by
 numba: the same rules in the same order, so the same similarities bit for bit.
 
-Imported on first use (numba is slow to import), as `align_kernel` is; `name_table.TokenTable`
-builds the arrays and `name_table.NameTable.partners` reads the answers. A side (the query's
-tokens, or every indexed token) is a tuple of arrays (see `name_table.TokenTable.side`): text and
-sound key in compressed rows (0-3), the metaphone key's id and length (4), the skeleton's id,
-the Korean key's id and the skeleton's length (5; a string has the same id on both sides), flags
-(6), and for a token written in another script its row (7, or -1) of the graphs of the Latin
-spellings (`align_kernel`): graph rows (8), the five graph arrays (9-13), letter masks (14) and
-the fewest letters of a path (15).
+Imported on first use (numba is slow to import), as `align_kernel` is; `token_table.Tokens`
+builds the arrays and `names_kernel.best_of` reads the answers. A side (the query's tokens, or
+every indexed token) is a tuple of arrays (see `token_table.Tokens.side`): text and sound key in
+compressed rows (0-3), the metaphone key's id and length (4), the skeleton's id, the Korean
+key's id, the skeleton's length and the text's letters as bits (5; a string has the same id on
+both sides; `token_table.letters`), flags (6), and for a token written in another script its
+row (7, or -1) of the graphs of the Latin spellings (`align_kernel`): graph rows (8), the five
+graph arrays (9-13), letter masks (14) and the fewest letters of a path (15).
 """
 
 from __future__ import annotations
@@ -53,6 +53,18 @@ def _levenshtein(
             return allowed + 1
     distance = int(row[lb])
     return distance if distance <= allowed else allowed + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _more_bits(bits: int, most: int) -> bool:
+    """Whether more than `most` bits of `bits` are set (`token_table.letters`)."""
+    count = 0
+    while bits:
+        bits &= bits - 1
+        count += 1
+        if count > most:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -116,6 +128,7 @@ def _pair(
     x_skeleton: int,
     x_korean: int,
     x_skeleton_size: int,
+    x_letters: int,
     y: np.ndarray,
     ys: int,
     lb: int,
@@ -123,6 +136,7 @@ def _pair(
     y_phonetic: int,
     y_skeleton: int,
     y_korean: int,
+    y_letters: int,
     person: bool,
     nicks: np.ndarray,
     nicks_from: int,
@@ -176,6 +190,8 @@ def _pair(
     # Only the edit distance is left, and only what reaches the floor counts: 1 - d / (longest
     # + 1) >= 0.75 when 4 d <= longest + 1, so the distance is worked out no further than that.
     reach = min(allowed, (longest + 1) // 4)
+    if _more_bits(x_letters ^ y_letters, 2 * reach):  # more letters differ than edits allow
+        return 0.0
     distance = _levenshtein(x, xs, la, y, ys, lb, reach, row)
     return 0.0 if distance > reach else 1.0 - distance / (longest + 1)
 
@@ -231,6 +247,7 @@ def partners(
                         q_keys[a, 0],
                         q_keys[a, 1],
                         q_keys[a, 2],
+                        q_keys[a, 3],
                         c_text,
                         ys,
                         c_text_at[b + 1] - ys,
@@ -238,6 +255,7 @@ def partners(
                         c_phonetic[b, 0],
                         c_keys[b, 0],
                         c_keys[b, 1],
+                        c_keys[b, 3],
                         person == 1,
                         nicks,
                         nick_at[a],
