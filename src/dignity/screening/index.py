@@ -83,8 +83,9 @@ class MemoryIndex:
                 postings[key].append(position)
         total = max(len(self._records), 1)
         common = max(50, int(total * COMMON_SHARE))
-        # the postings in compressed rows: key -> its number n, whose records' positions are
-        # `_positions[_posting_at[n]:_posting_at[n + 1]]`, each weighing `_weights[n]`
+        # the postings in compressed rows: key -> its number n (`_keys`); `_postings` holds
+        # (posting_at, positions, weights): posting n's records are at positions[posting_at[n]:
+        # posting_at[n + 1]], each weighing weights[n]
         self._keys: dict[str, int] = {}
         weights: list[float] = []
         posting_at = [0]
