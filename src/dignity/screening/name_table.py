@@ -73,34 +73,35 @@ class _Names:
         self.one_word.append(name.one_word)
         self.lattices.add(name.readings)
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """start, weight, strong or long, significant, costs, given, fused_at, fused,
-        foreign."""
-        return (
+    def frozen(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """The names as arrays: what `names_kernel.best_names` reads (start, weight, strong or
+        long, significant, costs, given, fused_at, fused, foreign), and what `score._sound` reads
+        (see `names_kernel._sound`: fused_at, fused, sound_at, sound, parts, one_word, each
+        name's row of the graphs (-1: none), graph_at, the five graph arrays joined, the letter
+        masks and the fewest letters of each graph's paths); the fused forms are in both."""
+        fused_at = np.array(self.fused_at, np.int64)
+        fused = joined(self.fused, np.int32)
+        names = (
             np.array(self.start, np.int64),
             np.array(self.weight, np.float64),
             np.array(self.flag, np.bool_),
             np.array(self.significant, np.bool_),
             np.array(self.costs, np.float64).reshape(-1, 4),
             np.array(self.given, np.bool_),
-            np.array(self.fused_at, np.int64),
-            joined(self.fused, np.int32),
+            fused_at,
+            fused,
             np.array(self.foreign, np.bool_),
         )
-
-    def sounds(self) -> tuple[np.ndarray, ...]:
-        """What `score._sound` reads (see `names_kernel._sound`): fused_at, fused, sound_at,
-        sound, parts, one_word, each name's row of the graphs (-1: none), graph_at, the five
-        graph arrays joined, the letter masks and the fewest letters of each graph's paths."""
-        return (
-            np.array(self.fused_at, np.int64),
-            joined(self.fused, np.int32),
+        sounds = (
+            fused_at,
+            fused,
             np.array(self.sound_at, np.int64),
             joined(self.sound, np.int32),
             np.array(self.parts, np.int64),
             np.array(self.one_word, np.bool_),
             *self.lattices.arrays(),
         )
+        return names, sounds
 
 
 class NameTable:
@@ -137,7 +138,8 @@ class NameTable:
             record_names.append(len(self._names))
             record_tokens.extend(sorted(every))
             tokens_at.append(len(record_tokens))
-        start, weight, long_, significant, costs, given, fused_at, fused, foreign = names.arrays()
+        arrays, self._sounds = names.frozen()
+        start, weight, long_, significant, costs, given, fused_at, fused, foreign = arrays
         self._arrays = (
             start,
             np.array(ids, np.int64),
@@ -151,7 +153,6 @@ class NameTable:
             fused,
             foreign,
         )
-        self._sounds = names.sounds()
         self._tokens = tokens.side()
         self._records = (
             np.array(record_names, np.int64),
@@ -191,9 +192,10 @@ class NameTable:
         best_score = np.empty(count)
         best_query = np.empty(count, np.int64)
         best_name = np.empty(count, np.int64)
+        query_names, query_sounds = query.frozen()
         _kernel().best_of(
-            query.arrays(),
-            query.sounds(),
+            query_names,
+            query_sounds,
             tokens.side(),
             np.array(name_tokens, np.int64),
             np.array(nick_at, np.int64),
