@@ -255,7 +255,7 @@ def test_an_officer_works_through_the_alert_queue_with_the_keyboard(
         expect(rows).to_have_count(len(raised) - 2)
 
         # t: the focused alert is a true match (the portfolio has no four-eyes rule).
-        _press(page, "j")
+        _press_until_focused(page, "j", f"#row-{order[2]}")  # the page has just reloaded
         assert _focused_row(page) == order[2]
         _press(page, "t")
         page.wait_for_load_state("networkidle")
@@ -265,7 +265,7 @@ def test_an_officer_works_through_the_alert_queue_with_the_keyboard(
         _shot(page, "4-queue-after")
 
         # Enter opens the focused alert; on its page, n then f decide it.
-        _press(page, "j")
+        _press_until_focused(page, "j", f"#row-{order[3]}")  # the page has just reloaded
         assert _focused_row(page) == order[3]
         _press(page, "Enter")
         page.wait_for_load_state("networkidle")
