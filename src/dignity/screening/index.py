@@ -14,6 +14,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import cache
+from operator import attrgetter
 from types import ModuleType
 from typing import Protocol
 
@@ -30,6 +31,7 @@ KEY_WEIGHTS = {"t": 1.0, "f": 1.0, "p": 0.6, "s": 0.4, "i": 3.0}
 COMMON_SHARE = 0.05
 # An index of this many records or more is a process's main index: the collector leaves it be.
 FREEZE_AT = 5_000
+_ID = attrgetter("id")
 
 
 class CandidateIndex(Protocol):
@@ -75,7 +77,9 @@ class MemoryIndex:
         self._records: list[Record] = []
         self._by_id: dict[str, int] = {}
         postings: dict[str, list[int]] = defaultdict(list)
-        for record in records:
+        # in entity-id order: retrieval breaks ties by position, so two indexes of the same
+        # records find the same candidates whatever order their store gave the records in
+        for record in sorted(records, key=_ID):
             position = len(self._records)
             self._records.append(record)
             self._by_id[record.id] = position

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from dignity.screening.name_table import NameTable
 
 ALGORITHM = "dignity-v1"
-ALGORITHM_VERSION = "4"
+ALGORITHM_VERSION = "5"
 DEFAULT_THRESHOLD = 0.8
 # Unmatched tokens cost this share of their weight once two or more tokens agree; a missing
 # patronymic or nasab part (Vladimirovich, bin Muhammad) costs less still.

@@ -130,6 +130,7 @@ class Token:
 
     text: str  # lower-case ASCII
     phonetic: str  # metaphone of the ASCII form ("" for numbers and one-letter parts)
+    spelling: str  # `spelling_key` of the ASCII form ("" when it has none)
     skeleton: str  # consonants without repeats: what an abjad spelling keeps
     abjad: bool  # written in an abjad in the source: compare on the skeleton too
     particle: bool  # al, bin, van, de ...: counts little
@@ -194,6 +195,61 @@ def sound_key(text: str) -> str:
     return _REPEATS.sub(r"\1", text.translate(_SOUND_LETTERS))
 
 
+# Letters that romanisations of one name write differently (Persian, Arabic, Russian, Turkish,
+# French and English habits): each group, the longest first, becomes one symbol; c reads s
+# before e, i, y and k elsewhere; a y between vowels (or first, before one) is a consonant.
+_SPELLING_GROUPS = {
+    "dzh": "j",
+    "dj": "j",
+    "dh": "d",
+    "th": "t",
+    "ph": "f",
+    "ck": "k",
+    "kh": "1",
+    "gh": "g",
+    "sh": "2",
+    "ch": "3",
+    "zh": "4",
+    "q": "k",
+    "w": "v",
+    "x": "ks",
+    "c": "k",
+}
+_SPELLING_LETTERS = re.compile(r"dzh|[dkgtscz]h|dj|ph|ck|[cqwx]")
+_SOFT_C = re.compile(r"c(?=[eiy])")
+_CONSONANT_Y = re.compile(r"(?<![^aeiouy])y(?=[aeiou])")
+_SILENT_H = re.compile(r"(?<=[aeiouy])h$")
+_VOWEL_GROUP = re.compile(r"[aeiouy]+")
+
+
+@lru_cache(maxsize=200_000)
+def spelling_key(text: str) -> str:
+    """A key that romanisations of one name share: Seyed and Sayyed, Moussa and Musa, Daoud and
+    Dawud, Ghaith and Ghiath, Saeed and Said.
+
+    Doubled letters count once; letters written differently for one sound agree (above); a final
+    h after a vowel is silent (Abdullah, Abdulla); and a run of vowels is only "rounded" (U: it
+    has an o or a u) or not (V), so the short vowels a romanisation guesses (Mohammed, Muhammad)
+    agree, while Hasan and Husain, Omar and Amir stay apart. A text of fewer than four letters,
+    or with fewer than two consonants, has no key ("").
+    """
+    if len(text) < 4 or not text.isalpha():
+        return ""
+    key = _CONSONANT_Y.sub("Y", _SOFT_C.sub("s", text))
+    key = _SPELLING_LETTERS.sub(_spelling_group, key)
+    key = _VOWEL_GROUP.sub(_vowel_kind, _SILENT_H.sub("", key))
+    key = _REPEATS.sub(r"\1", key)
+    return key if sum(char not in "UV" for char in key) >= 2 else ""
+
+
+def _spelling_group(match: re.Match[str]) -> str:
+    return _SPELLING_GROUPS[match.group()]
+
+
+def _vowel_kind(match: re.Match[str]) -> str:
+    return "U" if "o" in match.group() or "u" in match.group() else "V"
+
+
 def skeleton(text: str) -> str:
     return _REPEATS.sub(r"\1", _VOWELS_AND_GLIDES.sub("", text))
 
@@ -228,6 +284,7 @@ def make_token(
     return Token(
         text,
         phonetic,
+        spelling_key(text),
         skeleton(text),
         abjad,
         particle,

@@ -2,7 +2,7 @@
 
 The index's tokens are one side, built once with the index (`name_table.NameTable`); a query's
 tokens are the other, built per query with the index's ids of the strings compared only for
-equality (metaphone key, skeleton, Korean key), so that equal strings have equal ids.
+equality (metaphone and spelling keys, skeleton, Korean key), so that equal strings have equal ids.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ ABJAD, KOREAN, SPOKEN, READINGS = 1, 2, 4, 8
 # written_at, written_to, written_letter, silent_at, silent_to (see `align_kernel`)
 GRAPH_TYPES = (np.int32, np.int32, np.uint8, np.int32, np.int32)
 _UNKNOWN = -1  # the id of a string that no indexed token has
+_NO_KEY = -2  # the id of a token's spelling key when it has none (equal to no other id)
 
 
 def code_points(text: str) -> np.ndarray:
@@ -113,7 +114,7 @@ class Tokens:
         self.text: list[str] = []
         self.sound_at = [0]
         self.sound: list[str] = []
-        self.phonetic: list[tuple[int, int]] = []
+        self.phonetic: list[tuple[int, int, int]] = []
         self.keys: list[tuple[int, int, int, int]] = []
         self.flags: list[int] = []
         self.lattices = Lattices()
@@ -130,7 +131,8 @@ class Tokens:
         sound = token.sound
         self.sound_at.append(self.sound_at[-1] + len(sound))
         self.sound.append(sound)
-        self.phonetic.append((self._id(token.phonetic), len(token.phonetic)))
+        spelling = self._id(token.spelling) if token.spelling else _NO_KEY
+        self.phonetic.append((self._id(token.phonetic), len(token.phonetic), spelling))
         skeleton = token.skeleton
         self.keys.append(
             (self._id(skeleton), self._id(token.korean_key), len(skeleton), letters(text))
@@ -151,7 +153,7 @@ class Tokens:
             code_points("".join(self.text)),
             np.array(self.sound_at, np.int64),
             code_points("".join(self.sound)),
-            np.array(self.phonetic, np.int64).reshape(-1, 2),
+            np.array(self.phonetic, np.int64).reshape(-1, 3),
             np.array(self.keys, np.int64).reshape(-1, 4),
             np.array(self.flags, np.int64),
             *self.lattices.arrays(),

@@ -2,8 +2,8 @@
 
 `token_similarity` compares one pair: equal text, an initial, a nickname, the Latin spellings a
 part written in another script stands for (`translit`, `align`), an edit distance, the same
-metaphone key, Korean syllables romanised two ways, or (when one side was written in an abjad)
-the same consonant skeleton.
+metaphone key or spelling key (`text.spelling_key`), Korean syllables romanised two ways, or
+(when one side was written in an abjad) the same consonant skeleton.
 
 `partners` compares the tokens of one query name with many candidate tokens at once: most pairs
 have nothing in common, and a pair can only be alike when one of those signals holds, so it looks
@@ -71,8 +71,11 @@ def _token_similarity(a: Token, b: Token, person: bool) -> float:
         similarity = reading_similarity(latin.text, written.readings)
         return similarity if similarity >= TOKEN_FLOOR else 0.0
     similarity = edit_similarity(a.text, b.text)
-    if a.phonetic == b.phonetic and len(a.phonetic) >= 3 and _spoken(a.text) and _spoken(b.text):
-        similarity = max(similarity, 0.88)
+    if _spoken(a.text) and _spoken(b.text):
+        if a.phonetic == b.phonetic and len(a.phonetic) >= 3:
+            similarity = max(similarity, 0.88)
+        if a.spelling and a.spelling == b.spelling and _near(a.text, b.text):
+            similarity = max(similarity, 0.88)
     if (a.korean or b.korean) and a.korean_key == b.korean_key:
         similarity = max(similarity, 0.9)
     if (a.abjad or b.abjad) and len(a.skeleton) >= 2 and a.skeleton == b.skeleton:
@@ -87,6 +90,14 @@ def _spoken(text: str) -> bool:
     """Whether a token reads as a word (it has a vowel), not letters read one by one (MSC, PTC):
     a metaphone key says how a word sounds, not an abbreviation."""
     return not _VOWELS.isdisjoint(text)
+
+
+def _near(a: str, b: str) -> bool:
+    """Whether at most half the letters of the longer text must change to make the other: a
+    spelling key (`text.spelling_key`) says little of words that share it and little else
+    (Erika and Iraqi)."""
+    most = max(len(a), len(b)) // 2
+    return Levenshtein.distance(a, b, score_cutoff=most) <= most
 
 
 def edit_similarity(a: str, b: str) -> float:
@@ -138,6 +149,11 @@ class Pool:
         self.texts = {kind: list(map(_TEXT, found)) for kind, found in self.kinds.items()}
         self.sounds = {kind: list(map(_SOUND, found)) for kind, found in self.kinds.items()}
         self.phonetics = {kind: list(map(_PHONETIC, found)) for kind, found in self.kinds.items()}
+        self.spellings: dict[tuple[bool, str], list[Token]] = defaultdict(list)
+        for kind, found in self.kinds.items():
+            for token in found:
+                if token.spelling:
+                    self.spellings[kind, token.spelling].append(token)
 
     def partners(self, query: Sequence[Token], person: bool) -> dict[Token, Partners]:
         """For each token, the `query` tokens it resembles at all: (similarity, position) of
@@ -174,6 +190,8 @@ class Pool:
             abjad = self.long if query.abjad else self.abjad
             found.update(t for t in abjad if t.skeleton == query.skeleton)
         same = query.readings is not None
+        if query.spelling:
+            found.update(self.spellings.get((same, query.spelling), ()))
         # (value, kind of token, its strings, scorer, cutoff)
         lookups: list[tuple[str, bool, dict[bool, list[str]], Any, float]] = [
             (text, same, self.texts, Levenshtein.distance, MOST_EDITS),

@@ -4,7 +4,8 @@ numba: the same rules in the same order, so the same similarities bit for bit.
 Imported on first use (numba is slow to import), as `align_kernel` is; `token_table.Tokens`
 builds the arrays and `names_kernel.best_of` reads the answers. A side (the query's tokens, or
 every indexed token) is a tuple of arrays (see `token_table.Tokens.side`): text and sound key in
-compressed rows (0-3), the metaphone key's id and length (4), the skeleton's id, the Korean
+compressed rows (0-3), the metaphone key's id and length and the spelling key's id (4; -2 for
+none), the skeleton's id, the Korean
 key's id, the skeleton's length and the text's letters as bits (5; a string has the same id on
 both sides; `token_table.letters`), flags (6), and for a token written in another script its
 row (7, or -1) of the graphs of the Latin spellings (`align_kernel`): graph rows (8), the five
@@ -125,6 +126,7 @@ def _pair(
     x_flags: int,
     x_phonetic: int,
     x_phonetic_size: int,
+    x_spelling: int,
     x_skeleton: int,
     x_korean: int,
     x_skeleton_size: int,
@@ -134,6 +136,7 @@ def _pair(
     lb: int,
     y_flags: int,
     y_phonetic: int,
+    y_spelling: int,
     y_skeleton: int,
     y_korean: int,
     y_letters: int,
@@ -172,11 +175,16 @@ def _pair(
             return _CANDIDATE_WRITTEN
     elif x_flags & READINGS:
         return _QUERY_WRITTEN
-    # what shared keys make of the pair at least: the metaphone key of two words that are
-    # spoken, the Korean key, the skeleton of an abjad spelling
+    # what shared keys make of the pair at least: the metaphone or spelling key of two words
+    # that are spoken, the Korean key, the skeleton of an abjad spelling
     keyed = 0.0
-    if x_phonetic == y_phonetic and x_phonetic_size >= 3 and x_flags & SPOKEN and y_flags & SPOKEN:
-        keyed = 0.88
+    if x_flags & SPOKEN and y_flags & SPOKEN:
+        if x_phonetic == y_phonetic and x_phonetic_size >= 3:
+            keyed = 0.88
+        if x_spelling >= 0 and x_spelling == y_spelling:
+            half = max(la, lb) // 2  # `tokens._near`
+            if _levenshtein(x, xs, la, y, ys, lb, half, row) <= half:
+                keyed = 0.88
     if (x_flags & KOREAN or y_flags & KOREAN) and x_korean == y_korean:
         keyed = max(keyed, 0.9)
     if (x_flags & ABJAD or y_flags & ABJAD) and x_skeleton_size >= 2 and x_skeleton == y_skeleton:
@@ -244,6 +252,7 @@ def partners(
                         q_flags[a],
                         q_phonetic[a, 0],
                         q_phonetic[a, 1],
+                        q_phonetic[a, 2],
                         q_keys[a, 0],
                         q_keys[a, 1],
                         q_keys[a, 2],
@@ -253,6 +262,7 @@ def partners(
                         c_text_at[b + 1] - ys,
                         c_flags[b],
                         c_phonetic[b, 0],
+                        c_phonetic[b, 2],
                         c_keys[b, 0],
                         c_keys[b, 1],
                         c_keys[b, 3],

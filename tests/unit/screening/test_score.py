@@ -62,6 +62,11 @@ POSITIVES = [
     # generic words of an organisation's name, short and in full (OFAC aliases)
     ("Organization", "COAL TAR REFINING CO.", "COAL TAR REFINING COMPANY"),
     ("Organization", "KOREA SAMMA SHPG CO", "KOREA SAMMA SHIPPING COMPANY"),
+    # two romanisations of one Persian, Arabic or Belarusian name: vowels written as each hears
+    # them, a doubled letter, gh and ks (the spelling key; OFAC aliases of one entry)
+    ("Person", "MOUSAVIFAR, Seyed Reza", "MUSAVIFAR, Sayyed Reza"),
+    ("Person", "DALA, Ghiath", "DALAH, Ghaith"),
+    ("Person", "Alyaksandr LUKASHENKA", "Alexandr LUKASHENKO"),
 ]
 
 NEGATIVES = [
@@ -89,6 +94,8 @@ NEGATIVES = [
     ("Organization", "PEDCO", "PTC GMBH"),
     # a generic word read in full is still a generic word
     ("Organization", "ACME TRADING CO", "APEX TRADING COMPANY"),
+    # a shared spelling key is not enough when most letters differ (Judith, Jaoudat)
+    ("Person", "Judith KHAN", "Jaoudat KHAN"),
 ]
 
 

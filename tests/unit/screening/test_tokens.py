@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rigour.text.translit import ascii_text
 
-from dignity.screening.text import Token, _latin_ascii, kind_of_thing, prepare_name
+from dignity.screening.text import Token, _latin_ascii, kind_of_thing, prepare_name, spelling_key
 from dignity.screening.tokens import Pool, token_similarity
 
 QUERIES = [
@@ -19,6 +19,7 @@ QUERIES = [
     ("Person", "Джонсон"),
     ("Organization", "MSC Shipping"),
     ("Person", "Kim Yo Jong"),
+    ("Person", "Alyaksandr Lukashenka"),  # Alexandr: four edits, the same spelling key only
 ]
 LISTED = [
     ("Person", "PUTIN, Vladimir Vladimirovich"),
@@ -37,6 +38,7 @@ LISTED = [
     ("Organization", "MSK Shipping LLC"),
     ("Person", "KIM, Yo Jong"),
     ("Person", "习近平"),
+    ("Person", "Alexandr LUKASHENKO"),
 ]
 
 
@@ -80,3 +82,39 @@ def test_latin_names_read_word_by_word_as_whole(name: str) -> None:
     # names in Latin letters are made ASCII word by word (each word remembered): the same as
     # the whole name at once
     assert _latin_ascii(name) == ascii_text(name)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("seyed", "sayyed"),
+        ("mohammed", "muhammad"),
+        ("abdullah", "abdulla"),
+        ("qasem", "kasim"),
+        ("soleiman", "sulayman"),
+        ("djamel", "jamal"),
+        ("cecilia", "sesilia"),
+    ],
+)
+def test_romanisations_of_one_name_share_a_spelling_key(a: str, b: str) -> None:
+    assert spelling_key(a) != ""
+    assert spelling_key(a) == spelling_key(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("hasan", "husain"),  # a rounded vowel is not an open one
+        ("omar", "amir"),
+        ("said", "sayed"),  # a consonant y is not a vowel
+        ("khan", "hann"),  # kh is not h
+        ("chen", "shen"),
+    ],
+)
+def test_different_names_have_different_spelling_keys(a: str, b: str) -> None:
+    assert spelling_key(a) != spelling_key(b)
+
+
+@pytest.mark.parametrize("text", ["ali", "msc", "aaaa", "apt38"])
+def test_short_or_vowel_only_texts_have_no_spelling_key(text: str) -> None:
+    assert spelling_key(text) == ""
