@@ -196,58 +196,59 @@ def sound_key(text: str) -> str:
 
 
 # Letters that romanisations of one name write differently (Persian, Arabic, Russian, Turkish,
-# French and English habits): each group, the longest first, becomes one symbol; c reads s
-# before e, i, y and k elsewhere; a y between vowels (or first, before one) is a consonant.
-_SPELLING_GROUPS = {
-    "dzh": "j",
-    "dj": "j",
-    "dh": "d",
-    "th": "t",
-    "ph": "f",
-    "ck": "k",
-    "kh": "1",
-    "gh": "g",
-    "sh": "2",
-    "ch": "3",
-    "zh": "4",
-    "q": "k",
-    "w": "v",
-    "x": "ks",
-    "c": "k",
-}
-_SPELLING_LETTERS = re.compile(r"dzh|[dkgtscz]h|dj|ph|ck|[cqwx]")
-_SOFT_C = re.compile(r"c(?=[eiy])")
+# French and English habits), in the order they are replaced: each group becomes one symbol (the
+# digits stand for sounds no single letter writes). A c before e, i or y reads s (first), and a y
+# between vowels or first before one is a consonant (Y).
+_SPELLING_GROUPS = (  # the first five have no h (a text without one skips the rest)
+    ("ce", "se"),
+    ("ci", "si"),
+    ("cy", "sy"),
+    ("dj", "j"),
+    ("ck", "k"),
+    ("dzh", "j"),
+    ("dh", "d"),
+    ("th", "t"),
+    ("ph", "f"),
+    ("kh", "1"),
+    ("gh", "g"),
+    ("sh", "2"),
+    ("ch", "3"),
+    ("zh", "4"),
+)
+# then single letters, and vowels by kind: rounded (U) or not (V)
+_SPELLING_LETTERS = str.maketrans(
+    {"c": "k", "q": "k", "w": "v", "x": "ks", "o": "U", "u": "U"}
+    | dict.fromkeys("aeiy", "V")
+)
 _CONSONANT_Y = re.compile(r"(?<![^aeiouy])y(?=[aeiou])")
-_SILENT_H = re.compile(r"(?<=[aeiouy])h$")
-_VOWEL_GROUP = re.compile(r"[aeiouy]+")
+_ROUNDED_RUN = re.compile(r"V*U[UV]*")
 
 
 @lru_cache(maxsize=200_000)
 def spelling_key(text: str) -> str:
-    """A key that romanisations of one name share: Seyed and Sayyed, Moussa and Musa, Daoud and
-    Dawud, Ghaith and Ghiath, Saeed and Said.
+    """A key that romanisations of one name share: Seyed and Sayyed, Moussa and Musa, Ghaith and
+    Ghiath, Saeed and Said, Alyaksandr and Alexandr.
 
-    Doubled letters count once; letters written differently for one sound agree (above); a final
-    h after a vowel is silent (Abdullah, Abdulla); and a run of vowels is only "rounded" (U: it
-    has an o or a u) or not (V), so the short vowels a romanisation guesses (Mohammed, Muhammad)
-    agree, while Hasan and Husain, Omar and Amir stay apart. A text of fewer than four letters,
-    or with fewer than two consonants, has no key ("").
+    Letters written differently for one sound agree (above); a final h after a vowel is silent
+    (Abdullah, Abdulla); a run of vowels only says whether it is rounded (has an o or a u) or
+    not, so the short vowels a romanisation guesses (Mohammed, Muhammad) agree while Hasan and
+    Husain, Omar and Amir stay apart; doubled letters count once. A text of fewer than four
+    letters, or with fewer than two consonants, has no key ("").
     """
     if len(text) < 4 or not text.isalpha():
         return ""
-    key = _CONSONANT_Y.sub("Y", _SOFT_C.sub("s", text))
-    key = _SPELLING_LETTERS.sub(_spelling_group, key)
-    key = _VOWEL_GROUP.sub(_vowel_kind, _SILENT_H.sub("", key))
-    key = _REPEATS.sub(r"\1", key)
-    return key if sum(char not in "UV" for char in key) >= 2 else ""
-
-
-def _spelling_group(match: re.Match[str]) -> str:
-    return _SPELLING_GROUPS[match.group()]
-
-
-def _vowel_kind(match: re.Match[str]) -> str:
-    return "U" if "o" in match.group() or "u" in match.group() else "V"
+    key = _CONSONANT_Y.sub("Y", text) if "y" in text else text
+    for written, symbol in _SPELLING_GROUPS if "h" in key else _SPELLING_GROUPS[:5]:
+        if written in key:
+            key = key.replace(written, symbol)
+    if key[-1] == "h" and key[-2] in "aeiouy":
+        key = key[:-1]
+    key = key.translate(_SPELLING_LETTERS)
+    if "U" in key:
+        key = _ROUNDED_RUN.sub("U", key)
+    if _REPEATS.search(key):
+        key = _REPEATS.sub(r"\1", key)
+    return key if len(key) - key.count("U") - key.count("V") >= 2 else ""
 
 
 def skeleton(text: str) -> str:
