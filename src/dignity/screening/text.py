@@ -217,8 +217,7 @@ _SPELLING_GROUPS = (  # the first five have no h (a text without one skips the r
 )
 # then single letters, and vowels by kind: rounded (U) or not (V)
 _SPELLING_LETTERS = str.maketrans(
-    {"c": "k", "q": "k", "w": "v", "x": "ks", "o": "U", "u": "U"}
-    | dict.fromkeys("aeiy", "V")
+    {"c": "k", "q": "k", "w": "v", "x": "ks", "o": "U", "u": "U"} | dict.fromkeys("aeiy", "V")
 )
 _CONSONANT_Y = re.compile(r"(?<![^aeiouy])y(?=[aeiou])")
 _ROUNDED_RUN = re.compile(r"V*U[UV]*")
