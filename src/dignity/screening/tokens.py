@@ -33,6 +33,11 @@ TOKEN_FLOOR = 0.75
 READING_SIEVE = 0.4
 # The most edits `edit_similarity` allows (names over 10 letters).
 MOST_EDITS = 3
+# The Arabic article as romanisations run it into a name (`article_similarity`), the shortest
+# token read as one with it, and the most such a pair can score.
+ARTICLES = ("al", "el")
+ARTICLED = 7
+ARTICLE_CAP = 0.9
 
 # For each query token position: how alike a candidate token is, with the position.
 Partners = tuple[tuple[float, int], ...]
@@ -80,7 +85,18 @@ def _token_similarity(a: Token, b: Token, person: bool) -> float:
         similarity = max(similarity, 0.9)
     if (a.abjad or b.abjad) and len(a.skeleton) >= 2 and a.skeleton == b.skeleton:
         similarity = max(similarity, 0.88 if len(a.skeleton) >= 3 else 0.8)
+    similarity = max(similarity, article_similarity(a.text, b.text))
     return similarity if similarity >= TOKEN_FLOOR else 0.0
+
+
+def article_similarity(a: str, b: str) -> float:
+    """An Arabic article run into the name (ALHARBI, ELKADDAFI) against the name without it
+    (HARBI, GADDAFI): what is left after the article compared, at most `ARTICLE_CAP`. Only
+    when one side has the article and at least five letters after it."""
+    for x, y in ((a, b), (b, a)):
+        if _articled(x) and y[:2] not in ARTICLES:
+            return min(edit_similarity(x[2:], y), ARTICLE_CAP)
+    return 0.0
 
 
 _VOWELS = frozenset("aeiouy")
@@ -149,6 +165,13 @@ class Pool:
         self.texts = {kind: list(map(_TEXT, found)) for kind, found in self.kinds.items()}
         self.sounds = {kind: list(map(_SOUND, found)) for kind, found in self.kinds.items()}
         self.phonetics = {kind: list(map(_PHONETIC, found)) for kind, found in self.kinds.items()}
+        # tokens with an article run in (`article_similarity`), by kind, and their texts after it
+        self.articled = {
+            kind: [t for t in found if _articled(t.text)] for kind, found in self.kinds.items()
+        }
+        self.after_article = {
+            kind: [t.text[2:] for t in found] for kind, found in self.articled.items()
+        }
         self.spellings: dict[tuple[bool, str], list[Token]] = defaultdict(list)
         for kind, found in self.kinds.items():
             for token in found:
@@ -205,7 +228,29 @@ class Pool:
                 value, strings[kind], scorer=scorer, score_cutoff=cutoff, limit=None
             ):
                 found.add(tokens[at])
+        # an article run in, on either side (`article_similarity`)
+        if _articled(text):
+            for _, _, at in process.extract(
+                text[2:],
+                self.texts[same],
+                scorer=Levenshtein.distance,
+                score_cutoff=MOST_EDITS,
+                limit=None,
+            ):
+                found.add(self.kinds[same][at])
+        for _, _, at in process.extract(
+            text,
+            self.after_article[same],
+            scorer=Levenshtein.distance,
+            score_cutoff=MOST_EDITS,
+            limit=None,
+        ):
+            found.add(self.articled[same][at])
         return found
+
+
+def _articled(text: str) -> bool:
+    return len(text) >= ARTICLED and text[:2] in ARTICLES
 
 
 def partners(

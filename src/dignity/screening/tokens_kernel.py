@@ -20,7 +20,13 @@ from numba import njit
 from dignity.screening import kernel_cache
 from dignity.screening.align_kernel import indel, similarity
 from dignity.screening.token_table import ABJAD, KOREAN, READINGS, SPOKEN
-from dignity.screening.tokens import MOST_EDITS, READING_SIEVE, TOKEN_FLOOR
+from dignity.screening.tokens import (
+    ARTICLE_CAP,
+    ARTICLED,
+    MOST_EDITS,
+    READING_SIEVE,
+    TOKEN_FLOOR,
+)
 
 kernel_cache.use_own_directory()  # before any kernel is defined
 
@@ -175,6 +181,7 @@ def _pair(
             return _CANDIDATE_WRITTEN
     elif x_flags & READINGS:
         return _QUERY_WRITTEN
+    article = _article(x, xs, la, y, ys, lb, row)
     # what shared keys make of the pair at least: the metaphone or spelling key of two words
     # that are spoken, the Korean key, the skeleton of an abjad spelling
     keyed = 0.0
@@ -194,14 +201,45 @@ def _pair(
     if keyed > 0.0:
         distance = _levenshtein(x, xs, la, y, ys, lb, allowed, row)
         edit = 0.0 if distance > allowed else 1.0 - distance / (longest + 1)
-        return max(edit, keyed)
+        return max(max(edit, keyed), article)
+    if article < TOKEN_FLOOR:
+        article = 0.0
     # Only the edit distance is left, and only what reaches the floor counts: 1 - d / (longest
     # + 1) >= 0.75 when 4 d <= longest + 1, so the distance is worked out no further than that.
     reach = min(allowed, (longest + 1) // 4)
     if _more_bits(x_letters ^ y_letters, 2 * reach):  # more letters differ than edits allow
-        return 0.0
+        return article
     distance = _levenshtein(x, xs, la, y, ys, lb, reach, row)
-    return 0.0 if distance > reach else 1.0 - distance / (longest + 1)
+    return max(0.0 if distance > reach else 1.0 - distance / (longest + 1), article)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _has_article(x: np.ndarray, xs: int, la: int) -> bool:
+    """Whether `x[xs:xs + la]` begins with al or el (`tokens.ARTICLES`)."""
+    return la >= 2 and (x[xs] == 97 or x[xs] == 101) and x[xs + 1] == 108
+
+
+@njit(cache=True, nogil=True)
+def _article(
+    x: np.ndarray, xs: int, la: int, y: np.ndarray, ys: int, lb: int, row: np.ndarray
+) -> float:
+    """`tokens.article_similarity` of `x[xs:xs + la]` and `y[ys:ys + lb]`."""
+    if la >= ARTICLED and _has_article(x, xs, la) and not _has_article(y, ys, lb):
+        return min(_edit(x, xs + 2, la - 2, y, ys, lb, row), ARTICLE_CAP)
+    if lb >= ARTICLED and _has_article(y, ys, lb) and not _has_article(x, xs, la):
+        return min(_edit(y, ys + 2, lb - 2, x, xs, la, row), ARTICLE_CAP)
+    return 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _edit(
+    x: np.ndarray, xs: int, la: int, y: np.ndarray, ys: int, lb: int, row: np.ndarray
+) -> float:
+    """`tokens.edit_similarity` of `x[xs:xs + la]` and `y[ys:ys + lb]`."""
+    longest = max(la, lb)
+    allowed = 1 if longest <= 5 else 2 if longest <= 10 else MOST_EDITS
+    distance = _levenshtein(x, xs, la, y, ys, lb, allowed, row)
+    return 0.0 if distance > allowed else 1.0 - distance / (longest + 1)
 
 
 @njit(cache=True, nogil=True)

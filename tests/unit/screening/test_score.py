@@ -67,6 +67,9 @@ POSITIVES = [
     ("Person", "MOUSAVIFAR, Seyed Reza", "MUSAVIFAR, Sayyed Reza"),
     ("Person", "DALA, Ghiath", "DALAH, Ghaith"),
     ("Person", "Alyaksandr LUKASHENKA", "Alexandr LUKASHENKO"),
+    # the Arabic article run into the name on one side only (OFAC aliases of one entry)
+    ("Person", "ELKADDAFI, Hannibal", "GADDAFI, Hannibal"),
+    ("Person", "SAYYED AL-HOSEINI, Akbar", "SEYED ALHOSSEINI, Akbar"),
 ]
 
 NEGATIVES = [
@@ -96,6 +99,8 @@ NEGATIVES = [
     ("Organization", "ACME TRADING CO", "APEX TRADING COMPANY"),
     # a shared spelling key is not enough when most letters differ (Judith, Jaoudat)
     ("Person", "Judith KHAN", "Jaoudat KHAN"),
+    # a name that begins with al is not the article: what is left must be five letters or more
+    ("Person", "Almira HASANOVA", "Mira HASANOVA"),
 ]
 
 

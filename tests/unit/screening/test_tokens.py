@@ -20,6 +20,8 @@ QUERIES = [
     ("Organization", "MSC Shipping"),
     ("Person", "Kim Yo Jong"),
     ("Person", "Alyaksandr Lukashenka"),  # Alexandr: four edits, the same spelling key only
+    ("Person", "Akbar Alhosseini"),  # Hoseyni: the article run in, four edits in all
+    ("Person", "Hannibal Gadafi"),  # ELKADDAFI: the article on the listed side
 ]
 LISTED = [
     ("Person", "PUTIN, Vladimir Vladimirovich"),
@@ -39,6 +41,8 @@ LISTED = [
     ("Person", "KIM, Yo Jong"),
     ("Person", "习近平"),
     ("Person", "Alexandr LUKASHENKO"),
+    ("Person", "HOSEYNI, Akbar"),
+    ("Person", "ELKADDAFI, Hannibal"),
 ]
 
 
