@@ -141,6 +141,15 @@ def export_command(
             found = _project(session, project)
             bar.add_task("export", total=None)
             counts = _export(session, principal, found.id, format_name, targets, written)
+        # written: the export is recorded in a short transaction of its own (on SQLite, the long
+        # read above could not write once a server had written meanwhile)
+        with write_transaction(state.sessionmaker) as session:
+            if format_name == "json":
+                details: list[dict[str, Any]] = [{"format": "json", "records": counts}]
+            else:
+                details = [{"format": "csv", "type": name} for name in targets]
+            for detail in details:
+                transfer.record_export(session, principal, found.id, detail)
     except BaseException:  # the audit event was not committed: take back what was written
         for path in written:
             if path not in existing:
@@ -161,7 +170,7 @@ def _export(
     targets: dict[str, Path],
     written: list[Path],
 ) -> dict[str, int]:
-    """Write each target atomically (in the export's transaction); records by type."""
+    """Write each target atomically (in the export's reading transaction); records by type."""
     if format_name == "json":
         document = transfer.export_project(session, principal, project_id)
         atomic_write(targets["project"], (transfer.dumps(document) + "\n").encode("utf-8"))

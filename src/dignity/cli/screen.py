@@ -26,7 +26,7 @@ from dignity.screening import batch
 from dignity.screening import services as screening
 from dignity.screening.records import MATCHABLE
 from dignity.screening.score import DEFAULT_THRESHOLD
-from dignity.store.session import transaction
+from dignity.store.session import transaction, write_transaction
 
 app = typer.Typer(
     help="Screen customer files against the lists; show and export screening records.",
@@ -213,8 +213,13 @@ def export_command(
     ] = None,
 ) -> None:
     """Write every screening record as JSON lines, for an examiner (the export is audited)."""
+    moment, who = _since(since), operator()
     with transaction(state.sessionmaker) as session:
-        written = batch.export_screenings(
-            session, out, actor=operator(), since=_since(since), asked_by=actor
-        )
+        written = batch.export_screenings(session, out, since=moment, asked_by=actor)
+    try:  # recorded in a short transaction of its own, as `records export` does
+        with write_transaction(state.sessionmaker) as session:
+            batch.record_export(session, out, written, actor=who, since=moment, asked_by=actor)
+    except BaseException:  # not recorded: no unaudited export is left behind
+        out.unlink(missing_ok=True)
+        raise
     console.print(f"exported {count(written, 'screening record', 'screening records')} to {out}")

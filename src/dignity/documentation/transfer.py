@@ -50,7 +50,12 @@ PROGRESS_EVERY = 500  # records stored between two progress reports
 
 
 def export_project(session: Session, principal: Principal, project_id: str) -> dict[str, Any]:
-    """Every record of the project and its history, as one JSON document."""
+    """Every record of the project and its history, as one JSON document.
+
+    It only reads: the caller records the export (`record_export`) once it has written it, in a
+    short transaction of its own (a long read that then writes fails on SQLite when another
+    writer committed meanwhile).
+    """
     principal.require(Permission.EXPORT_BULK)
     project = visible_project(session, principal, project_id)
     records: dict[str, list[dict[str, Any]]] = {}
@@ -65,14 +70,6 @@ def export_project(session: Session, principal: Principal, project_id: str) -> d
         .where(RecordChange.project_id == project.id)
         .order_by(RecordChange.record_type, RecordChange.record_id, RecordChange.revision)
     ).scalars()
-    record_event(
-        session,
-        actor=principal.actor,
-        action="documentation.exported",
-        object_type="project",
-        object_id=project.id,
-        details={"format": "json", "records": {k: len(v) for k, v in records.items()}},
-    )
     return {
         "format": FORMAT,
         "project": {"id": project.id, "name": project.name},
@@ -275,8 +272,25 @@ def _history_row(project_id: str, change: Mapping[str, Any]) -> RecordChange:
     )
 
 
+def record_export(
+    session: Session, principal: Principal, project_id: str, details: dict[str, Any]
+) -> None:
+    """The audit event of an export of a project's records (`export_project`, `export_csv`)."""
+    principal.require(Permission.EXPORT_BULK)
+    record_event(
+        session,
+        actor=principal.actor,
+        action="documentation.exported",
+        object_type="project",
+        object_id=project_id,
+        details=details,
+    )
+
+
 def export_csv(session: Session, principal: Principal, project_id: str, type_name: str) -> str:
-    """One record type of a project as CSV: lists of codes joined by `|`, formulas escaped."""
+    """One record type of a project as CSV: lists of codes joined by `|`, formulas escaped.
+
+    It only reads, as `export_project` does."""
     principal.require(Permission.EXPORT_BULK)
     project = visible_project(session, principal, project_id)
     kind = RECORD_TYPES[type_name]
@@ -291,14 +305,6 @@ def export_csv(session: Session, principal: Principal, project_id: str, type_nam
     for record in rows:
         values = record_values(type_name, record)
         writer.writerow([escape_cell(_cell(values.get(column))) for column in columns])
-    record_event(
-        session,
-        actor=principal.actor,
-        action="documentation.exported",
-        object_type="project",
-        object_id=project.id,
-        details={"format": "csv", "type": type_name},
-    )
     return out.getvalue()
 
 

@@ -318,13 +318,13 @@ def export_screenings(
     session: Session,
     out: Path,
     *,
-    actor: str,
     since: datetime | None = None,
     asked_by: str | None = None,
 ) -> int:
     """Every screening record (since a time, of one actor) as JSON lines, for an examiner.
 
-    The export itself is an audit event (`screening.exported`): the records name customers.
+    It only reads: the caller records the export (`record_export`: the records name customers)
+    once the file is written, in a short transaction of its own.
     """
     query = select(Screening).order_by(Screening.created_at, Screening.id)
     if since is not None:
@@ -332,9 +332,21 @@ def export_screenings(
     if asked_by is not None:
         query = query.where(Screening.actor == asked_by)
     rows = session.execute(query.execution_options(yield_per=500)).scalars()
-    written = write_atomically(
+    return write_atomically(
         out, (json.dumps(screening_document(row), ensure_ascii=False) + "\n" for row in rows)
     )
+
+
+def record_export(
+    session: Session,
+    out: Path,
+    written: int,
+    *,
+    actor: str,
+    since: datetime | None = None,
+    asked_by: str | None = None,
+) -> None:
+    """The audit event of an export of screening records (`export_screenings`)."""
     record_event(
         session,
         actor=actor,
@@ -347,4 +359,3 @@ def export_screenings(
             "actor": asked_by,
         },
     )
-    return written

@@ -78,11 +78,14 @@ def compatible(query_schema: Schema, candidate_schema: Schema) -> bool:
 
 
 def _names(schema: str, values: Mapping[str, Sequence[str]]) -> list[PreparedName]:
+    """The names to match, strongest kind first, each kind's in sorted order: the order a store
+    gives a list's values in is its reader's, which differs from one import to the next, and the
+    first of names alike is the one kept (and the first name the caption)."""
     how = kind_of_thing(schema)
     names: list[PreparedName] = []
     seen: set[tuple[str, ...]] = set()
     for kind in NAME_KINDS:
-        for value in values.get(kind, ()):
+        for value in sorted(values.get(kind, ())):
             prepared = prepare_name(value, kind, how)
             if prepared is None:
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,10 +24,12 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from conftest import PostgresDatabases, _new_store_url, make_settings
+from dignity.audit import record_event
 from dignity.audit.models import AuditEvent
 from dignity.cli import app
 from dignity.cli.context import state
 from dignity.documentation import services as docs
+from dignity.documentation import transfer
 from dignity.documentation.fields import RECORD_TYPES
 from dignity.documentation.models import Person
 from dignity.security.permissions import Role
@@ -340,3 +343,31 @@ def test_unknown_project_and_bad_options(stores: Stores, tmp_path: Path) -> None
     code, _, err = _export(stores.source, SOURCE, tmp_path / "acts.json", "--type", "acts")
     assert code == 1
     assert "--type needs --format csv and a record type" in err
+
+
+def test_a_server_writing_during_an_export_does_not_make_it_fail(
+    stores: Stores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The export reads for long, then records itself: in a short transaction of its own, once
+    # the file is written, so a server's write meanwhile is no harm (on SQLite the long read
+    # could not write any more: "database is locked").
+    real = transfer.export_project
+
+    def write_elsewhere() -> None:
+        with _session(stores.source.sqlalchemy_url) as other:
+            record_event(other, actor="server", action="test.meanwhile", object_type="test")
+
+    def interleaved(session: Session, *args: Any) -> dict[str, Any]:
+        session.execute(select(func.count()).select_from(AuditEvent))  # it has read
+        writer = threading.Thread(target=write_elsewhere)
+        writer.start()
+        writer.join(timeout=30)
+        return real(session, *args)
+
+    monkeypatch.setattr(transfer, "export_project", interleaved)
+    exported = tmp_path / "darfur.json"
+    _ok(_export(stores.source, SOURCE, exported))
+    assert _load(exported)["records"]["acts"]
+    with _session(stores.source.sqlalchemy_url) as session:
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    assert actions[-2:] == ["test.meanwhile", "documentation.exported"]
