@@ -73,8 +73,8 @@ def load_registry(url: str) -> None:
 def make_queries(index: MemoryIndex, count: int, seed: int) -> list[tuple[str, str]]:
     """(schema, name) pairs: listed names, aliases and reorderings, and names of nobody."""
     rng = random.Random(seed)
-    # in the order of their ids: the index holds them in the order the store gave them, which
-    # differs from one store to the next, and the queries must be the same in every run
+    # in the order of their ids (the index's own order since version 5; before, the store's,
+    # which differs from one store to the next), and the queries must be the same in every run
     records = sorted((r for r in index if r.names), key=lambda r: r.id)
     latin = [line.split("\t")[0] for line in WIKIDATA.read_text(encoding="utf-8").splitlines()]
     queries = []
