@@ -102,3 +102,17 @@ def test_among_many_equals_the_first_by_id_are_candidates() -> None:
     for given in (records, records[::-1]):
         found = MemoryIndex(given).candidates(query, datasets=None, limit=3)
         assert [r.id for r in found] == ["r20", "r25", "r0"]
+
+
+def test_a_records_names_do_not_depend_on_the_order_its_values_came_in() -> None:
+    # A store gives a list's values in its reader's order, which differs from one import to the
+    # next; of two names alike once cleaned (KIMIA, KIMIA CO., LTD.) one is kept, and the first
+    # name is the caption: both must be the same after every import.
+    values = ["KIMIA CO., LTD.", "KIMIYA PAKHSH SHARGH", "KIMIA"]
+    made = [
+        make_record("ofac-26581", "Organization", {"name": order})
+        for order in (values, values[::-1], sorted(values))
+    ]
+    originals = {tuple(name.original for name in record.names) for record in made}
+    assert originals == {("KIMIA", "KIMIYA PAKHSH SHARGH")}
+    assert {record.caption for record in made} == {"KIMIA"}
