@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,6 +64,14 @@ def _with_throwaway_routes(settings: Settings, factory: sessionmaker[Session]) -
     @router.get("/numbers/{number}")
     def number(number: int) -> int:
         return number
+
+    @router.get("/attachment")
+    def attachment() -> Response:
+        return Response(
+            "<script>alert(1)</script>",
+            media_type="text/html",
+            headers={"Content-Disposition": "attachment; filename*=UTF-8''page.html"},
+        )
 
     app.include_router(router)
     return app
@@ -116,6 +124,9 @@ def header_problems(response: httpx.Response, *, https: bool) -> list[str]:
         }.items():
             if csp.get(directive) != sources:
                 problems.append(f"{where}: CSP {directive} is {csp.get(directive)}")
+        download = headers.get("content-disposition", "").lower().startswith("attachment")
+        if download != ("sandbox" in csp):  # item 31: downloads, and only they, sandboxed
+            problems.append(f"{where}: CSP sandbox is {'sandbox' in csp} for a download {download}")
 
     permissions = _permissions(headers.get("permissions-policy", ""))
     for feature in ("camera", "microphone", "geolocation"):
@@ -145,6 +156,7 @@ def _every_response(client: TestClient) -> list[httpx.Response]:
         ("DELETE", "/healthz"),
         ("GET", "/numbers/many"),
         ("GET", "/explode"),
+        ("GET", "/attachment"),
     ]
     paths = {path for _, path in requests}
     assert {"/", "/docs", "/healthz", "/openapi.json"} <= paths, "the route walk found too little"
@@ -152,6 +164,7 @@ def _every_response(client: TestClient) -> list[httpx.Response]:
     responses.append(client.get("/no/such/page", headers=HTML))
     statuses = {response.status_code for response in responses}
     assert {200, 404, 405, 422, 500} <= statuses
+    assert any("content-disposition" in r.headers for r in responses), "no download requested"
     return responses
 
 

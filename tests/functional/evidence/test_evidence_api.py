@@ -314,6 +314,7 @@ def test_downloads_are_attachments_with_an_escaped_name(
     )
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["content-security-policy"].endswith("; sandbox")  # item 31
 
 
 def test_a_corrupt_blob_fails_closed_and_its_mark_and_alert_are_committed(
