@@ -87,6 +87,14 @@ def _matches(index: MemoryIndex, records: dict[str, Record], threshold: float) -
     }
 
 
+def _programs_of(source: Path, ent_num: str) -> str:
+    """The programs column of entry `ent_num` in sdn.csv (`[SDGT] [IRGC]`)."""
+    for line in source.read_bytes()[:-1].decode("utf-8").split("\n"):
+        if line.startswith(f"{ent_num},"):
+            return next(csv.reader(io.StringIO(line)))[3]
+    raise AssertionError(f"no entry {ent_num}")
+
+
 def _with_program(source: Path, target: Path, ent_num: str, program: str) -> None:
     """A copy of sdn.csv in which entry `ent_num` carries one more program."""
     data = source.read_bytes()
@@ -180,8 +188,14 @@ def test_a_new_release_raises_exactly_the_alerts_its_changes_imply(
     # screened again.
     assert (run.subjects_checked, run.subjects_rescreened) == (300, 300)
 
-    # A false positive stays quiet on the next pass ...
-    target = raised[0]
+    # A false positive stays quiet on the next pass ... (the alert taken: the first by entity
+    # whose entry does not carry already the program added below, or adding it changes nothing;
+    # the alerts come in no set order, and many entries first listed in 2024 are GLOMAG ones)
+    target = next(
+        alert
+        for alert in sorted(raised, key=lambda a: (a.entity_id, a.subject_id))
+        if "GLOMAG" not in _programs_of(SDN_2024, alert.entity_id.removeprefix("ofac-"))
+    )
     review.decide(
         session,
         officer,
