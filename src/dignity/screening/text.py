@@ -199,7 +199,7 @@ def sound_key(text: str) -> str:
 # French and English habits), in the order they are replaced: each group becomes one symbol (the
 # digits stand for sounds no single letter writes). A c before e, i or y reads s (first), and a y
 # between vowels or first before one is a consonant (Y).
-_SPELLING_GROUPS = (  # the first five have no h (a text without one skips the rest)
+_SPELLING_GROUPS = (
     ("ce", "se"),
     ("ci", "si"),
     ("cy", "sy"),
@@ -215,6 +215,7 @@ _SPELLING_GROUPS = (  # the first five have no h (a text without one skips the r
     ("ch", "3"),
     ("zh", "4"),
 )
+_SPELLING_GROUPS_NO_H = tuple(group for group in _SPELLING_GROUPS if "h" not in group[0])
 # then single letters, and vowels by kind: rounded (U) or not (V)
 _SPELLING_LETTERS = str.maketrans(
     {"c": "k", "q": "k", "w": "v", "x": "ks", "o": "U", "u": "U"} | dict.fromkeys("aeiy", "V")
@@ -237,7 +238,7 @@ def spelling_key(text: str) -> str:
     if len(text) < 4 or not text.isalpha():
         return ""
     key = _CONSONANT_Y.sub("Y", text) if "y" in text else text
-    for written, symbol in _SPELLING_GROUPS if "h" in key else _SPELLING_GROUPS[:5]:
+    for written, symbol in _SPELLING_GROUPS if "h" in key else _SPELLING_GROUPS_NO_H:
         if written in key:
             key = key.replace(written, symbol)
     if key[-1] == "h" and key[-2] in "aeiouy":

@@ -215,37 +215,31 @@ class Pool:
         same = query.readings is not None
         if query.spelling:
             found.update(self.spellings.get((same, query.spelling), ()))
-        # (value, kind of token, its strings, scorer, cutoff)
-        lookups: list[tuple[str, bool, dict[bool, list[str]], Any, float]] = [
-            (text, same, self.texts, Levenshtein.distance, MOST_EDITS),
-            (query.sound, not same, self.sounds, Indel.normalized_similarity, READING_SIEVE - 0.01),
+        texts, tokens = self.texts[same], self.kinds[same]
+        # (value, the strings looked through, their tokens, scorer, cutoff)
+        lookups: list[tuple[str, list[str], list[Token], Any, float]] = [
+            (text, texts, tokens, Levenshtein.distance, MOST_EDITS),
+            (
+                query.sound,
+                self.sounds[not same],
+                self.kinds[not same],
+                Indel.normalized_similarity,
+                READING_SIEVE - 0.01,
+            ),
         ]
         if len(query.phonetic) >= 3:
-            lookups.append((query.phonetic, same, self.phonetics, Levenshtein.distance, 0))
-        for value, kind, strings, scorer, cutoff in lookups:
-            tokens = self.kinds[kind]
-            for _, _, at in process.extract(
-                value, strings[kind], scorer=scorer, score_cutoff=cutoff, limit=None
-            ):
-                found.add(tokens[at])
+            lookups.append((query.phonetic, self.phonetics[same], tokens, Levenshtein.distance, 0))
         # an article run in, on either side (`article_similarity`)
         if _articled(text):
+            lookups.append((text[2:], texts, tokens, Levenshtein.distance, MOST_EDITS))
+        lookups.append(
+            (text, self.after_article[same], self.articled[same], Levenshtein.distance, MOST_EDITS)
+        )
+        for value, strings, among, scorer, cutoff in lookups:
             for _, _, at in process.extract(
-                text[2:],
-                self.texts[same],
-                scorer=Levenshtein.distance,
-                score_cutoff=MOST_EDITS,
-                limit=None,
+                value, strings, scorer=scorer, score_cutoff=cutoff, limit=None
             ):
-                found.add(self.kinds[same][at])
-        for _, _, at in process.extract(
-            text,
-            self.after_article[same],
-            scorer=Levenshtein.distance,
-            score_cutoff=MOST_EDITS,
-            limit=None,
-        ):
-            found.add(self.articled[same][at])
+                found.add(among[at])
         return found
 
 

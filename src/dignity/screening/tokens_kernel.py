@@ -199,9 +199,7 @@ def _pair(
     longest = max(la, lb)
     allowed = 1 if longest <= 5 else 2 if longest <= 10 else MOST_EDITS
     if keyed > 0.0:
-        distance = _levenshtein(x, xs, la, y, ys, lb, allowed, row)
-        edit = 0.0 if distance > allowed else 1.0 - distance / (longest + 1)
-        return max(max(edit, keyed), article)
+        return max(max(_edit(x, xs, la, y, ys, lb, row), keyed), article)
     if article < TOKEN_FLOOR:
         article = 0.0
     # Only the edit distance is left, and only what reaches the floor counts: 1 - d / (longest
