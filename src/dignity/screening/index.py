@@ -22,7 +22,7 @@ import numpy as np
 from followthemoney import model
 
 from dignity.screening import align, name_table
-from dignity.screening.name_table import NameTable
+from dignity.screening.name_table import NameTable, Rows
 from dignity.screening.records import Record, compatible
 
 # Weight of a key kind relative to an exact token: phonetic and skeleton keys are looser.
@@ -115,7 +115,8 @@ class MemoryIndex:
         number = {schema: n for n, schema in enumerate(self._schemas)}
         self._schema_of = np.array([number[r.schema] for r in self._records], np.int64)
         self._fits: dict[str, np.ndarray] = {}
-        self.names: NameTable | None = NameTable(self._records)
+        self._table = NameTable(self._records)
+        self.names: NameTable | None = self._table
         align.warm_up()
         name_table.warm_up()
         self._heaviest([], "Thing", 4, 1)  # the compiled retrieval loaded now, not later
@@ -140,26 +141,24 @@ class MemoryIndex:
     def candidates(
         self, query: Record, *, datasets: frozenset[str] | None = None, limit: int = 50
     ) -> list[Record]:
-        """Up to `limit` records sharing the most (and rarest) keys with the query."""
+        """Up to `limit` records sharing the most (and rarest) keys with the query, with their
+        positions in the name table (the index's own: the table holds the records in its order)."""
         # Sorted, so that sums (and so ties) come out the same in every process: a screening
         # must be reproducible from its record, and Python's string hashing differs per process.
         keys = self._keys
         numbers = [n for key in sorted(record_keys(query)) if (n := keys.get(key)) is not None]
         if not numbers:
-            return []
+            return Rows(self._table, np.zeros(0, np.int64), ())
+        records = self._records
         if datasets is None:
             found = self._heaviest(numbers, query.schema, limit * 4, limit)
-            return [self._records[position] for position in found]
-        chosen: list[Record] = []
-        for position in self._heaviest(numbers, query.schema, limit * 4, limit * 4):
-            record = self._records[position]
-            if datasets.intersection(record.datasets):
-                chosen.append(record)
-                if len(chosen) == limit:
-                    break
-        return chosen
+        else:
+            heaviest = self._heaviest(numbers, query.schema, limit * 4, limit * 4).tolist()
+            kept = [p for p in heaviest if datasets.intersection(records[p].datasets)][:limit]
+            found = np.array(kept, np.int64)
+        return Rows(self._table, found, map(records.__getitem__, found.tolist()))
 
-    def _heaviest(self, numbers: list[int], schema: str, count: int, limit: int) -> list[int]:
+    def _heaviest(self, numbers: list[int], schema: str, count: int, limit: int) -> np.ndarray:
         """Of the records in postings `numbers`, the `count` with the heaviest sum of those
         postings' weights (heaviest first; among equals, the record indexed first), the
         first `limit` whose schema fits `schema`.
@@ -173,7 +172,7 @@ class MemoryIndex:
             fits = self._fits[schema] = np.array(
                 [compatible(wanted, model.schemata[name]) for name in self._schemas], np.bool_
             )
-        found = _kernel().heaviest(
+        return _kernel().heaviest(  # type: ignore[no-any-return]
             np.array(numbers, np.int64),
             *self._postings,
             len(self._records),
@@ -182,7 +181,6 @@ class MemoryIndex:
             fits,
             limit,
         )
-        return found.tolist()  # type: ignore[no-any-return]
 
 
 @cache

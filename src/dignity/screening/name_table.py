@@ -10,7 +10,7 @@ order: the same best name and the same score, bit for bit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -104,10 +104,20 @@ class _Names:
         return names, sounds
 
 
+class Rows(list[Record]):
+    """Records of a `NameTable` that know their positions in it: retrieval finds them by
+    position, and the scoring need not look each up again (`NameTable.positions`)."""
+
+    def __init__(self, table: NameTable, positions: np.ndarray, records: Iterable[Record]) -> None:
+        super().__init__(records)
+        self.table = table
+        self.positions = positions
+
+
 class NameTable:
     """Every name of an index's records, as arrays; each record's names are a run of them."""
 
-    def __init__(self, records: Iterable[Record]) -> None:
+    def __init__(self, records: Sequence[Record]) -> None:
         token_ids: dict[Token, int] = {}
         self._strings: dict[str, int] = {}  # ids of the strings compared (`token_table`)
         tokens = Tokens(self._strings, grow=True)
@@ -159,20 +169,21 @@ class NameTable:
             np.array(tokens_at, np.int64),
             np.array(record_tokens, np.int64),
         )
+        self._person = np.array([record.schema == "Person" for record in records], np.bool_)
         self._kept = records  # what the ids in `_positions` name: kept alive
 
     def positions(self, records: Sequence[Record]) -> np.ndarray | None:
         """The positions of `records` in the table; `None` unless all are here."""
+        if isinstance(records, Rows) and records.table is self:
+            return records.positions
         positions = self._positions
         try:
             return np.array([positions[id(record)] for record in records], np.int64)
         except KeyError:
             return None
 
-    def best_names(
-        self, scorer: Scorer, candidates: Sequence[Record], positions: np.ndarray
-    ) -> list[tuple[float, PreparedName, PreparedName] | None]:
-        """`scorer.best_name` of each candidate, compiled; `positions` are theirs (`positions`)."""
+    def best_names(self, scorer: Scorer, positions: np.ndarray) -> BestNames:
+        """`scorer.best_name` of the records at `positions` (`positions`), compiled."""
         query = _Names()
         tokens = Tokens(self._strings, grow=False)
         name_tokens = [0]
@@ -186,9 +197,7 @@ class NameTable:
                 nicks.extend(sorted(i for text in texts for i in self._by_text.get(text, ())))
                 nick_at.append(len(nicks))
             name_tokens.append(len(nick_at) - 1)
-        names = [shape.name for shape in scorer._names]
-        schema = scorer.query.schema
-        count = len(candidates)
+        count = len(positions)
         best_score = np.empty(count)
         best_query = np.empty(count, np.int64)
         best_name = np.empty(count, np.int64)
@@ -205,18 +214,50 @@ class NameTable:
             self._tokens,
             self._records,
             positions,
-            np.array(["Person" in (schema, c.schema) for c in candidates], np.bool_),
+            # compared as people when either side is one (`Scorer.prepare`)
+            np.ones(count, np.bool_)
+            if scorer.query.schema == "Person"
+            else self._person[positions],
             _costs(),
             best_score,
             best_query,
             best_name,
         )
-        found: list[tuple[float, PreparedName, PreparedName] | None] = []
-        for score, a, n in zip(
-            best_score.tolist(), best_query.tolist(), best_name.tolist(), strict=True
-        ):
-            found.append((score, names[a], self._names[n]) if a >= 0 else None)
-        return found
+        names = [shape.name for shape in scorer._names]
+        return BestNames(best_score.tolist(), best_query.tolist(), best_name.tolist(), names, self)
+
+
+class BestNames:
+    """What `NameTable.best_names` found for each record: its score (0 when no name paired),
+    and the names paired, looked up only for the records asked about."""
+
+    def __init__(
+        self,
+        scores: list[float],
+        query: list[int],
+        names: list[int],
+        query_names: list[PreparedName],
+        table: NameTable,
+    ) -> None:
+        self.scores = scores
+        self._query = query
+        self._names = names
+        self._query_names = query_names
+        self._table = table
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def __iter__(self) -> Iterator[tuple[float, PreparedName, PreparedName] | None]:
+        return map(self.__getitem__, range(len(self.scores)))
+
+    def __getitem__(self, k: int) -> tuple[float, PreparedName, PreparedName] | None:
+        """The k-th record's best score with its query name and its own name, as
+        `Scorer.best_name` gives them (None when no name paired)."""
+        a = self._query[k]
+        if a < 0:
+            return None
+        return self.scores[k], self._query_names[a], self._table._names[self._names[k]]
 
 
 @cache

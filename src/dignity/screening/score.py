@@ -23,7 +23,7 @@ from dignity.screening.text import PreparedName, Token
 from dignity.screening.tokens import READING_SIEVE, Partners, Pool, partners
 
 if TYPE_CHECKING:
-    from dignity.screening.name_table import NameTable
+    from dignity.screening.name_table import BestNames, NameTable
 
 ALGORITHM = "dignity-v1"
 ALGORITHM_VERSION = "5"
@@ -331,8 +331,10 @@ class Scorer:
     def __init__(self, query: Record, names: NameTable | None = None) -> None:
         self.query = query
         # Candidates whose names are in `names` are scored compiled (`name_table`), all at once
-        # as they are prepared: their best names are kept in `_best`, by id.
+        # as they are prepared: each batch is kept as it came (`_compiled`), and its best names
+        # moved to `_best`, by id, only when one is asked for by itself.
         self._table = names
+        self._compiled: list[tuple[Sequence[Record], BestNames]] = []
         self._best: dict[int, tuple[float, PreparedName, PreparedName] | None] = {}
         self._names = [_shape(name) for name in query.names]
         # by `person`, then one per query name
@@ -361,8 +363,7 @@ class Scorer:
         positions = table.positions(candidates) if table is not None else None
         if table is not None and positions is not None:
             if candidates:
-                best = table.best_names(self, candidates, positions)
-                self._best.update(zip(map(id, candidates), best, strict=True))
+                self._compiled.append((candidates, table.best_names(self, positions)))
             return
         by_person: dict[bool, list[Token]] = {False: [], True: []}
         for candidate in candidates:
@@ -382,6 +383,9 @@ class Scorer:
         the first of equals."""
         if id(candidate) not in self._prepared:
             self.prepare([candidate])
+        while self._compiled:
+            records, batch = self._compiled.pop()
+            self._best.update(zip(map(id, records), batch, strict=True))
         if id(candidate) in self._best:
             return self._best[id(candidate)]
         person = "Person" in (self.query.schema, candidate.schema)
@@ -408,7 +412,13 @@ class Scorer:
             scored = [(self.score(candidate), candidate) for candidate in candidates]
             scored.sort(key=lambda pair: (-pair[0].score, pair[1].id))
             return scored[:limit]
-        scores = [0.0 if best is None else best[0] for best in map(self.best_name, candidates)]
+        if self._compiled and self._compiled[-1][0] is candidates:  # prepared together
+            batch = self._compiled[-1][1]
+            scores, found = batch.scores, batch.__getitem__
+        else:
+            best_names = [self.best_name(candidate) for candidate in candidates]
+            scores = [0.0 if best is None else best[0] for best in best_names]
+            found = best_names.__getitem__
         # Best first by the score before rounding: the rounded scores come in the same order, so
         # the `limit`-th one is the lowest kept, and whatever else rounds to it is an equal.
         kept: list[tuple[float, str, int]] = []
@@ -420,13 +430,18 @@ class Scorer:
             kept.append((-rounded, candidates[k].id, k))
             lowest = rounded
         kept.sort()
-        return [(self.score(candidates[k]), candidates[k]) for _, _, k in kept[:limit]]
+        return [(self._scored(candidates[k], found(k)), candidates[k]) for _, _, k in kept[:limit]]
 
     def score(self, candidate: Record) -> Scored:
         """The candidate's score for the query, between 0 and 1, with its features."""
+        return self._scored(candidate, self.best_name(candidate))
+
+    def _scored(
+        self, candidate: Record, best: tuple[float, PreparedName, PreparedName] | None
+    ) -> Scored:
+        """`score`, the candidate's best name (`best_name`) given."""
         query = self.query
         features: list[Feature] = []
-        best = self.best_name(candidate)
         name_score = 0.0
         if best is not None:
             name_score, qn, cn = best

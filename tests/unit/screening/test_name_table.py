@@ -87,13 +87,13 @@ def test_compiled_scoring_gives_what_python_gives(records: list[Record]) -> None
         compiled.prepare(candidates)
         python = Scorer(query)
         python.prepare(candidates)
-        assert len(compiled._best) == len(candidates)  # every one scored compiled
         for candidate in candidates:
             expected = python.best_name(candidate)
             assert compiled.best_name(candidate) == expected, (name, candidate.id)
             assert compiled.score(candidate) == python.score(candidate), (name, candidate.id)
             compared += 1
             foreign += any(n.foreign for n in candidate.names)
+        assert len(compiled._best) == len(candidates)  # every one scored compiled
     # the comparison covered many candidates, and names written in Arabic script among them
     assert compared > 5_000
     assert foreign > 500
