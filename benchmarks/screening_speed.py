@@ -1,7 +1,7 @@
 """Screening speed: batch throughput, POST /match latency, and yente's logic-v2 side by side.
 
     .venv/bin/uv sync --group bench      # nomenklatura, the peer (benchmark-only)
-    .venv/bin/python benchmarks/screening_speed.py [--queries 3000] [--peer-queries N] [--runs 3]
+    .venv/bin/python benchmarks/screening_speed.py [--queries 3000] [--peer-queries N] [--runs 5]
 
 The registry is the bundled default (OFAC SDN 2024, UN, Australia: about 20,000 listed entities)
 in a fresh SQLite store. Queries are names taken from it (as listed, as an alias, reordered) and
@@ -19,7 +19,8 @@ One process and the scoring side by side are timed in CPU time (`time.process_ti
 other work on the machine does not count against either side: per core. Two processes are timed
 by the clock. The batch runs start from cold caches: each is forked afresh from the process that
 built the index and screened nothing. Each figure is the median of `--runs` runs (on this
-machine, one run of the same work can be a third slower than the next); the one-process batch,
+machine, one run of the same work can be a third slower than the next: every run's figures are
+printed too, and the ratios of each round's runs, to show the spread); the one-process batch,
 logic-v2 and Dignity's scoring run in turn, over the same queries, so that their ratios compare
 runs minutes apart at most.
 """
@@ -219,10 +220,16 @@ def peer_rate(
         candidates = [record for i in ids if (record := index.get(i)) is not None]
         _WORK.append((schema, name, candidates))
     rates: dict[Any, list[float]] = {_peer_run: [], _our_run: [], _one_process: []}
-    for _ in range(runs):
+    for round_ in range(runs):
         for run, found in rates.items():
             with context.Pool(1) as pool:
                 found.append(pool.apply(run, (queries,) if run is _one_process else ()))
+        peer, ours, batch = (found[-1] for found in rates.values())
+        print(
+            f"round {round_ + 1}: logic-v2 {peer:,.1f}, Dignity scoring {ours:,.0f}, batch "
+            f"{batch:,.0f} queries/s; batch / logic-v2 {batch / peer:,.1f}x",
+            flush=True,
+        )
     pairs = sum(len(candidates) for _, _, candidates in _WORK)
     peer, ours, batch = (statistics.median(found) for found in rates.values())
     return peer, ours, batch, pairs
@@ -281,7 +288,7 @@ def main() -> None:
     )
     parser.add_argument("--http-queries", type=int, default=520)
     parser.add_argument("--seed", type=int, default=20261128)
-    parser.add_argument("--runs", type=int, default=3, help="runs of each measure (the median)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each measure (the median)")
     args = parser.parse_args()
     global _INDEX
     with tempfile.TemporaryDirectory() as directory:
