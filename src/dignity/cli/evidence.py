@@ -329,16 +329,19 @@ def export_command(
 ) -> None:
     """Write a signed bundle of evidence items that verifies on a machine with no database."""
     principal, keyring, store, key = _principal(), _keyring(), _store(), _signing_key()
-    written: Path | None = None
     corrupt: evidence.CorruptEvidence | None = None
+    written: evidence.WrittenBundle | None = None
     try:
+        # Written while reading, then recorded in a short transaction of its own: a server
+        # writing to the same store meanwhile cannot make the export fail (on SQLite a
+        # transaction that has read cannot write once another writer has committed).
         with (
             _bar(DownloadColumn(), TransferSpeedColumn()) as bar,
             transaction(state.sessionmaker) as session,
         ):
             task = bar.add_task("exporting", total=None)
             try:
-                result = evidence.export_bundle(
+                written = evidence.write_bundle(
                     session,
                     principal,
                     keyring,
@@ -352,15 +355,16 @@ def export_command(
                     purpose=purpose,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
-                written = result.path
             except evidence.CorruptEvidence as error:
                 corrupt = error  # the item is marked corrupt: keep that, then report it
+        if written is None:
+            raise corrupt or RuntimeError("no bundle was written")
+        with write_transaction(state.sessionmaker) as session:
+            result = evidence.record_bundle(session, principal, written)
     except BaseException:
         if written is not None:  # the export entries were not committed: no unlogged bundle
-            written.unlink(missing_ok=True)
+            written.discard()
         raise
-    if corrupt is not None:
-        raise corrupt
     console.print(
         f"{result.path}: {count(len(result.items), 'item', 'items')}, "
         f"{count(result.files, 'file', 'files')}, {count(result.content_bytes, 'byte', 'bytes')} "

@@ -356,11 +356,69 @@ def export_bundle(
     progress: Progress | None = None,
 ) -> ExportedBundle:
     """Write the bundle of the items chosen (see `select_items`) to `out_path`, which must not
-    exist; log an `export` custody entry for each item and an audit event for the bundle.
+    exist; log an `export` custody entry for each item and an audit event for the bundle: in one
+    session, `write_bundle` then `record_bundle`.
 
     Needs `records:read` and `export:bulk`; surfaces that serve people add step-up MFA and the
     hourly limit (`security.exports.authorize_export`) before calling this.
     """
+    written = write_bundle(
+        session,
+        principal,
+        keyring,
+        store,
+        out_path,
+        item_ids=item_ids,
+        event_id=event_id,
+        project_id=project_id,
+        include_working_copies=include_working_copies,
+        signing_key=signing_key,
+        purpose=purpose,
+        progress=progress,
+    )
+    return record_bundle(session, principal, written)
+
+
+@dataclass(frozen=True)
+class WrittenBundle:
+    """A bundle written to its temporary file, not recorded yet (`record_bundle`): the file is
+    moved to `out` only once its items' custody entries are written."""
+
+    out: Path
+    temporary: Path
+    manifest_sha256: str
+    key_id: str
+    items: list[str]
+    heads: dict[str, dict[str, Any]]  # item id -> the head of its chain in the bundle
+    files: int
+    content_bytes: int
+    purpose: str
+    selection: dict[str, Any]
+
+    def discard(self) -> None:
+        """Remove the temporary file (the export is given up)."""
+        self.temporary.unlink(missing_ok=True)
+
+
+def write_bundle(
+    session: Session,
+    principal: Principal,
+    keyring: Keyring,
+    store: BlobStore,
+    out_path: Path,
+    *,
+    item_ids: Iterable[str] = (),
+    event_id: str | None = None,
+    project_id: str | None = None,
+    include_working_copies: bool = False,
+    signing_key: Ed25519PrivateKey,
+    purpose: str,
+    progress: Progress | None = None,
+) -> WrittenBundle:
+    """The first half of `export_bundle`: the bundle written to a temporary file beside
+    `out_path`, recording nothing (unless an item fails its integrity check: it is marked
+    corrupt). A caller may commit this session and record the bundle in a short one of its own,
+    so that a long export does not hold the write lock (SQLite) while it reads."""
     principal.require(Permission.RECORDS_READ)
     principal.require(Permission.EXPORT_BULK)
     purpose = purpose.strip()
@@ -420,17 +478,53 @@ def export_bundle(
                 writer.add_bytes(SIGNATURE, _sign(signing_key, manifest_bytes), listed=False)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return WrittenBundle(
+        out,
+        Path(temporary),
+        manifest_sha256,
+        kid,
+        [item.id for item in items],
+        {entry["id"]: entry["custody"] for entry in manifest["items"]},
+        len(manifest["files"]),
+        total,
+        purpose,
+        selection,
+    )
+
+
+def record_bundle(session: Session, principal: Principal, written: WrittenBundle) -> ExportedBundle:
+    """The second half of `export_bundle`: an `export` custody entry for each item of the
+    bundle, naming it, and the audit event; then the file is moved into place. Whatever fails,
+    the temporary file is removed and nothing is recorded (the caller rolls back).
+
+    Each item's chain must still end where the bundle's copy of it ends, so that the `export`
+    entry follows the chain the bundle carries: an item whose chain moved on meanwhile (another
+    export, a fixity check) is a conflict, and the export is to be made again.
+    """
+    try:
+        items = _locked(session, principal, written.items)
+        for item in items:
+            head = {"entries": item.custody_seq, "head": item.custody_head}
+            if head != written.heads[item.id]:
+                raise Conflict(
+                    f"evidence item {item.id}: its chain of custody moved on while the bundle was "
+                    "written (another entry was added); nothing was recorded and no bundle was "
+                    "kept: export again"
+                )
         for item in items:
             append_custody(
                 session,
                 item,
                 "export",
                 actor=principal.actor,
-                purpose=purpose,
+                purpose=written.purpose,
                 sha256=item.sha256,
                 details={
-                    "bundle_manifest_sha256": manifest_sha256,
-                    "bundle_key_id": kid,
+                    "bundle_manifest_sha256": written.manifest_sha256,
+                    "bundle_key_id": written.key_id,
                     "bundle_format": FORMAT,
                 },
             )
@@ -439,23 +533,32 @@ def export_bundle(
             actor=principal.actor,
             action=AUDIT_ACTION,
             object_type="evidence_bundle",
-            object_id=manifest_sha256,
+            object_id=written.manifest_sha256,
             details={
-                "items": [item.id for item in items],
-                "files": len(manifest["files"]),
-                "content_bytes": total,
-                "key_id": kid,
-                "purpose": purpose,
-                "selection": selection,
+                "items": written.items,
+                "files": written.files,
+                "content_bytes": written.content_bytes,
+                "key_id": written.key_id,
+                "purpose": written.purpose,
+                "selection": written.selection,
             },
         )
-        os.replace(temporary, out)
+        if written.out.exists():  # made meanwhile: never written over
+            raise Conflict(
+                f"{written.out}: exists already; a bundle is never written over another file"
+            )
+        os.replace(written.temporary, written.out)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        written.discard()
         raise
-    fsync_directory(out.parent)
+    fsync_directory(written.out.parent)
     return ExportedBundle(
-        out, manifest_sha256, kid, [item.id for item in items], len(manifest["files"]), total
+        written.out,
+        written.manifest_sha256,
+        written.key_id,
+        written.items,
+        written.files,
+        written.content_bytes,
     )
 
 

@@ -42,7 +42,13 @@ from dignity.audit import record_event
 from dignity.evidence import stream
 from dignity.evidence.blobs import BlobStore
 from dignity.evidence.bundle_verify import BundleReport, verify_bundle
-from dignity.evidence.bundles import ExportedBundle, export_bundle
+from dignity.evidence.bundles import (
+    ExportedBundle,
+    WrittenBundle,
+    export_bundle,
+    record_bundle,
+    write_bundle,
+)
 from dignity.evidence.custody import (
     TABLE,
     ChainReport,
@@ -87,6 +93,7 @@ __all__ = [
     "EvidenceTooLarge",
     "ExportedBundle",
     "Streamed",
+    "WrittenBundle",
     "add_evidence",
     "add_streamed",
     "add_working_copy",
@@ -102,9 +109,11 @@ __all__ = [
     "mark_corrupt",
     "metadata_of",
     "open_original",
+    "record_bundle",
     "stream_in",
     "verify_bundle",
     "verify_chain",
+    "write_bundle",
 ]
 
 

@@ -14,8 +14,10 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,15 +25,18 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from evidence_helpers import Vault, make_vault, record
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from conftest import make_settings
+from dignity.audit import record_event
 from dignity.audit.models import AuditEvent
 from dignity.cli import app
+from dignity.cli import evidence as cli_evidence
 from dignity.cli.context import state
 from dignity.evidence import services as evidence
 from dignity.evidence.bundle_verify import BundleReport, custody_hash, verify_bundle
+from dignity.evidence.custody import append_custody
 from dignity.evidence.models import CORRUPT, EvidenceItem
 from dignity.exc import Conflict, InvalidInput, NotFound, PermissionDenied
 from dignity.security.keys import key_id
@@ -630,6 +635,106 @@ def test_cli_export_and_verify_bundle(cli: Settings, tmp_path: Path) -> None:
     assert code == 1
     assert re.search(r"^problem: items/[0-9a-f-]{36}/content\.txt: SHA-256 is ", out, re.M), out
     assert f"{tampered}: NOT valid: 1 problem" in out
+
+
+def _stored(tmp_path: Path) -> list[str]:
+    first, second = tmp_path / "statement.pdf", tmp_path / "notes.txt"
+    first.write_bytes(PDF)
+    second.write_bytes(NOTES)
+    code, out, err = _run("evidence", "add", str(first), str(second), *COLLECTION)
+    assert code == 0, err or out
+    return [m["id"] for m in STORED.finditer(out)]
+
+
+def _meanwhile(
+    monkeypatch: pytest.MonkeyPatch, url: str, write: Callable[[Session], object]
+) -> None:
+    """Make `write` commit in another connection after the CLI's export has read and written
+    its bundle, before the export records it (as a server writing to the store would)."""
+    real = evidence.write_bundle
+
+    def interleaved(*args: object, **kwargs: object) -> evidence.WrittenBundle:
+        written = real(*args, **kwargs)  # type: ignore[arg-type]
+        engine = create_engine(url)
+        try:
+
+            def other() -> None:
+                with transaction(make_sessionmaker(engine)) as session:
+                    write(session)
+
+            thread = threading.Thread(target=other)
+            thread.start()
+            thread.join(timeout=30)
+        finally:
+            engine.dispose()
+        return written
+
+    monkeypatch.setattr(evidence, "write_bundle", interleaved)
+
+
+def test_a_server_writing_during_a_cli_export_does_not_make_it_fail(
+    cli: Settings, tmp_path: Path, fresh_store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On SQLite a transaction that has read cannot write once another writer has committed: the
+    # export reads and writes its bundle in one transaction and records it in another.
+    stored = _stored(tmp_path)
+
+    def audit(session: Session) -> None:
+        record_event(session, actor="server", action="test.meanwhile", object_type="test")
+
+    _meanwhile(monkeypatch, fresh_store_url, audit)
+    bundle = tmp_path / "bundle.zip"
+    code, out, err = _run("evidence", "export", *stored, "--out", str(bundle), "--purpose", "x")
+    assert code == 0, err or out
+    report = verify_bundle(bundle)
+    assert (_problems(report), report.items) == ([], 2)
+    engine = create_engine(fresh_store_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    finally:
+        engine.dispose()
+    assert actions[-4:] == [
+        "test.meanwhile",
+        "evidence.export",
+        "evidence.export",
+        "evidence.bundle-exported",
+    ]
+
+
+def test_an_item_whose_chain_moved_on_while_it_was_exported_is_not_recorded(
+    cli: Settings, tmp_path: Path, fresh_store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The export entry must follow the chain the bundle carries: an entry added between the
+    # bundle and its record makes the export a conflict, with nothing recorded or left behind.
+    stored = _stored(tmp_path)
+    real = cli_evidence.write_transaction
+
+    @contextmanager
+    def after_another_entry(factory: sessionmaker[Session]) -> Iterator[Session]:
+        engine = create_engine(fresh_store_url)
+        try:
+            with transaction(make_sessionmaker(engine)) as other:
+                item = other.get(EvidenceItem, stored[1], with_for_update=True)
+                assert item is not None
+                append_custody(other, item, "view", actor="someone else", purpose="reading")
+        finally:
+            engine.dispose()
+        with real(factory) as session:
+            yield session
+
+    monkeypatch.setattr(cli_evidence, "write_transaction", after_another_entry)
+    outgoing = tmp_path / "outgoing"
+    outgoing.mkdir()
+    bundle = outgoing / "bundle.zip"
+    code, out, err = _run("evidence", "export", *stored, "--out", str(bundle), "--purpose", "x")
+    assert code == 1
+    assert f"evidence item {stored[1]}: its chain of custody moved on" in err
+    assert list(outgoing.iterdir()) == []  # neither the bundle nor its temporary file
+    for item in stored:
+        code, out, err = _run("evidence", "custody", item)
+        assert code == 0, err or out
+        assert "export " not in out
 
 
 def test_cli_exports_items_with_their_working_copies_only_when_asked(
