@@ -9,10 +9,12 @@ cost that still counts (`similarity` would give 0 beyond it). That loop is compi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from types import ModuleType
 
 import numpy as np
+
+from dignity.screening.caches import bounded
 
 # A row of segments, each the Latin strings it may be written as ("" for nothing).
 Lattice = tuple[tuple[str, ...], ...]
@@ -32,7 +34,7 @@ class Aligner:
     mask: np.ndarray  # `letters` by ASCII code, for the compiled lower bound
 
 
-@lru_cache(maxsize=100_000)
+@bounded(100_000)
 def compile_lattice(lattice: Lattice) -> Aligner:
     incoming: list[list[tuple[int, str]]] = [[]]
     start = 0
@@ -134,7 +136,7 @@ COST_PER_LETTER = 1.0
 FLOOR = 0.7  # below this, no likeness at all
 
 
-@lru_cache(maxsize=200_000)
+@bounded(200_000)
 def similarity(token: str, aligner: Aligner) -> float:
     """How near a Latin token comes to a lattice: 0, or from `FLOOR` to `EXACT`."""
     if len(token) < 2:

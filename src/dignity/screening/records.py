@@ -15,6 +15,7 @@ from followthemoney import model
 from followthemoney.schema import Schema
 
 from dignity.exc import FieldError, InvalidInput
+from dignity.screening import caches
 from dignity.screening.text import NAME_KINDS, PreparedName, kind_of_thing, prepare_name
 
 MATCHABLE = ("Person", "Organization", "Company", "LegalEntity", "Vessel", "Airplane")
@@ -173,6 +174,7 @@ def query_record(schema: str, properties: Mapping[str, object], key: str = "quer
 
     Refused as `clean_properties` says, and when neither a name nor an identifier is left.
     """
+    caches.tick()  # the caches of name preparation kept bounded
     schema_name, cleaned = clean_properties(schema, properties, key)
     record = make_record(key, schema_name, cleaned)
     if not record.names and not record.identifiers:

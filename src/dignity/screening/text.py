@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 
 from rigour.names import (
@@ -29,6 +29,7 @@ from rigour.text.scripts import text_scripts
 from rigour.text.translit import ascii_text
 
 from dignity.screening.align import Aligner, compile_lattice
+from dignity.screening.caches import bounded
 from dignity.screening.translit import readings
 
 # Name kinds as FollowTheMoney properties carry them; the weight a match through each one keeps.
@@ -187,7 +188,7 @@ _SOUND_PAIRS = (
 _SOUND_LETTERS = str.maketrans("xzcqgdbfvwr", "sskkktppppl", "aeiouyh")
 
 
-@lru_cache(maxsize=100_000)
+@bounded(100_000)
 def sound_key(text: str) -> str:
     """A coarse key of how a romanised name sounds, for names that crossed a script."""
     for written, key in _SOUND_PAIRS:
@@ -224,7 +225,7 @@ _CONSONANT_Y = re.compile(r"(?<![^aeiouy])y(?=[aeiou])")
 _ROUNDED_RUN = re.compile(r"V*U[UV]*")
 
 
-@lru_cache(maxsize=200_000)
+@bounded(200_000)
 def spelling_key(text: str) -> str:
     """A key that romanisations of one name share: Seyed and Sayyed, Moussa and Musa, Ghaith and
     Ghiath, Saeed and Said, Alyaksandr and Alexandr.
@@ -272,7 +273,7 @@ _KOREAN_VOWELS = (("eo", "o"), ("eu", "u"), ("ae", "e"), ("wo", "o"), ("oo", "u"
 _KOREAN_INITIALS = {"g": "k", "d": "t", "b": "p", "j": "ch", "r": "l"}
 
 
-@lru_cache(maxsize=200_000)
+@bounded(200_000)
 def make_token(
     text: str, abjad: bool, patronymic: bool = False, korean: bool = False, written: str = ""
 ) -> Token:
@@ -351,7 +352,7 @@ def _strip(name: str, kind_of_thing: str) -> tuple[str, frozenset[str]]:
     return remove_obj_prefixes(name), frozenset()
 
 
-@lru_cache(maxsize=100_000)
+@bounded(100_000)
 def prepare_name(name: str, kind: str, kind_of_thing: str) -> PreparedName | None:
     """Tokens of one name; None when nothing matchable is left (punctuation, a lone particle)."""
     stripped, legal_forms = _strip(name, kind_of_thing)
@@ -417,7 +418,7 @@ def _latin_ascii(text: str) -> str:
     return " ".join(_ascii_word(word) for word in text.split(" "))
 
 
-@lru_cache(maxsize=100_000)
+@bounded(100_000)
 def _ascii_word(word: str) -> str:
     return ascii_text(word)
 

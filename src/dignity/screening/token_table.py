@@ -7,11 +7,10 @@ equality (metaphone and spelling keys, skeleton, Korean key), so that equal stri
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from dignity.screening.align import Aligner
+from dignity.screening.caches import bounded
 from dignity.screening.text import Token
 from dignity.screening.tokens import _spoken
 
@@ -27,7 +26,7 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), np.int32)
 
 
-@lru_cache(maxsize=200_000)
+@bounded(200_000)
 def letters(text: str) -> int:
     """A bit for each letter `text` has: a to z one each, any other folded onto 37 more.
 

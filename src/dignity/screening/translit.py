@@ -37,11 +37,11 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from functools import lru_cache
 
 from rigour.text.translit import ascii_text
 
 from dignity.screening.align import Lattice
+from dignity.screening.caches import bounded
 
 _VOWELS = frozenset("aeiouy")
 
@@ -548,7 +548,7 @@ def _once(lattice: Lattice) -> Lattice:
 _HAN_CODA = ("", "l", "r")
 
 
-@lru_cache(maxsize=100_000)
+@bounded(100_000)
 def readings(word: str) -> Lattice | None:
     """The lattice of one word written in a script with a table here; None for any other."""
     if not word:
