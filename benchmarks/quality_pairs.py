@@ -11,7 +11,9 @@ Sources:
 - UN original-script names against the same entries' Latin names;
 - Australian listings that carry a UN reference against those UN entries;
 - the Wikidata transliteration test pairs in ../shared/data/eval-candidates (token pairs in seven
-  scripts), with the nearest Latin token of another name as the hard negative (see wikidata_pairs).
+  scripts), with the nearest Latin token of another name as the hard negative (see wikidata_pairs);
+- apart from these (`korean_pairs`), every alias in Latin letters of a Korean national on the OFAC
+  and UN lists against the rest of the entry: the lists' own romanisations of one Korean name.
 
 Hard negatives for the list pairs are the other entries the candidate index finds for the query
 (different entries with similar names); entries that carry the query's exact name are left out,
@@ -41,6 +43,7 @@ UN_FILE = DATA / "un/consolidated.xml"
 AU_FILE = DATA / "australia/Australian_Sanctions_Consolidated_List.xlsx"
 WIKIDATA = DATA / "eval-candidates/netransliteration-wikidata"
 NAME_PROPS = ("name", "alias", "weakAlias", "previousName")
+KOREA = frozenset({"kp", "kr"})
 NEGATIVES_PER_QUERY = 3
 # Nearest Latin tokens looked at for a Wikidata negative (the first that is another name is taken).
 NEIGHBOURS = 10
@@ -152,6 +155,40 @@ def un_script_pairs(limit: int, rng: random.Random) -> list[Pair]:
     return _sample(pairs, limit, rng)
 
 
+def korean_pairs() -> list[Pair]:
+    """Every alias in Latin letters of a person of Korean nationality (North or South) on the
+    OFAC and UN lists, against the rest of the entry: all of them, not a sample."""
+    pairs = []
+    for source in ("ofac-korean", "un-korean"):
+        for entity in _source_entities(source).values():
+            values = _values(entity)
+            countries = {
+                v for p in ("nationality", "citizenship", "country") for v in values.get(p, [])
+            }
+            if entity.schema.name != "Person" or not countries & KOREA:
+                continue
+            primary = values.get("name", [])
+            for prop in ("alias", "weakAlias"):
+                for alias in values.get(prop, []):
+                    if alias in primary or script_of(alias) != "Latin":
+                        continue
+                    pairs.append(
+                        Pair(
+                            source,
+                            kind_of(alias, primary, former=False),
+                            "Latin",
+                            "Person",
+                            alias,
+                            entity.id or "",
+                            _without(values, {alias}),
+                            "Person",
+                            True,
+                        )
+                    )
+    pairs.sort(key=lambda pair: (pair.candidate_id, pair.query, pair.kind))
+    return pairs
+
+
 def _unsc_ids(entities: list[StatementEntity], sanctions: list[StatementEntity]) -> dict[str, str]:
     """UN reference -> target entity id, from the Sanction entities of a list."""
     ids = {e.id for e in entities}
@@ -245,6 +282,8 @@ def _source_entities(source: str) -> dict[str, StatementEntity]:
         "ofac-alt": (OFAC_2021, "ofac-csv"),
         "un-script": (UN_FILE, "un-xml"),
         "au-un": (UN_FILE, "un-xml"),
+        "ofac-korean": (OFAC_2021, "ofac-csv"),
+        "un-korean": (UN_FILE, "un-xml"),
     }[source]
     return {e.id or "": e for e in _targets(path, fmt)}
 

@@ -34,6 +34,7 @@ from quality_pairs import (
     au_un_pairs,
     candidate_record,
     hard_negatives,
+    korean_pairs,
     ofac_alias_pairs,
     un_script_pairs,
     wikidata_pairs,
@@ -201,6 +202,25 @@ def report(pairs: list[Pair], thresholds: dict[str, float], speeds: dict[str, fl
     return "\n".join(out)
 
 
+def korean_report(pairs: list[Pair], thresholds: dict[str, float]) -> str:
+    """Korean names in Latin letters (`korean_pairs`): the lists' own aliases of Korean nationals
+    against their entries, and the other entries the index finds for them."""
+    same = sum(p.same for p in pairs)
+    rows = []
+    for name, threshold in thresholds.items():
+        p, r, f, _ = prf(pairs, name, threshold)
+        spelling = [q for q in pairs if q.kind in VARIANT_KINDS or not q.same]
+        _, r_spelling, _, _ = prf(spelling, name, threshold)
+        rows.append([name, f"{p:.3f}", f"{r:.3f}", f"{r_spelling:.3f}", f"{f:.3f}"])
+    head = (
+        f"\nKorean names in Latin letters, every alias of a Korean national on the OFAC and UN"
+        f" lists against its entry ({same:,}; spelling variants among them as labelled above)"
+        f" and the other entries the index finds ({len(pairs) - same:,}):\n"
+    )
+    headers = ["algorithm", "precision", "recall", "recall, spelling variants", "F1"]
+    return head + table(headers, rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=3000, help="positive pairs per list source")
@@ -218,6 +238,10 @@ def main() -> None:
             thresholds[peer] = YENTE_THRESHOLD
     speeds = run(pairs, scorers)
     print(report(pairs, thresholds, speeds))
+    korean = korean_pairs()
+    korean += hard_negatives(korean)
+    run(korean, scorers)
+    print(korean_report(korean, thresholds))
     if args.json:
         args.json.write_text(
             json.dumps([vars(p) for p in pairs], ensure_ascii=False, indent=1), encoding="utf-8"

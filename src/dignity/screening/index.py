@@ -26,7 +26,7 @@ from dignity.screening.name_table import NameTable, Rows
 from dignity.screening.records import Record, compatible
 
 # Weight of a key kind relative to an exact token: phonetic and skeleton keys are looser.
-KEY_WEIGHTS = {"t": 1.0, "f": 1.0, "p": 0.6, "s": 0.4, "i": 3.0}
+KEY_WEIGHTS = {"t": 1.0, "f": 1.0, "p": 0.6, "s": 0.4, "k": 0.6, "i": 3.0}
 # Loose keys shared by more than this share of the records say nothing and are not followed.
 COMMON_SHARE = 0.05
 # An index of this many records or more is a process's main index: the collector leaves it be.
@@ -64,6 +64,8 @@ def record_keys(record: Record) -> set[str]:
                 keys.add("p:" + token.phonetic)
             if len(token.skeleton) >= 2:
                 keys.add("s:" + token.skeleton)
+            if token.korean:  # Korean syllables romanised two ways (`korean.korean_key`)
+                keys.add("k:" + token.korean_key)
     for values in record.identifiers.values():
         keys.update("i:" + value for value in values)
     return keys
@@ -96,7 +98,7 @@ class MemoryIndex:
         chunks: list[list[int]] = []
         for key, positions in postings.items():
             kind = key[0]
-            if kind in "ps" and len(positions) > common:
+            if kind in "psk" and len(positions) > common:
                 continue
             idf = math.log(1 + total / len(positions))
             self._keys[key] = len(weights)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from dignity.screening.name_table import BestNames, NameTable
 
 ALGORITHM = "dignity-v1"
-ALGORITHM_VERSION = "5"
+ALGORITHM_VERSION = "6"
 DEFAULT_THRESHOLD = 0.8
 # Unmatched tokens cost this share of their weight once two or more tokens agree; a missing
 # patronymic or nasab part (Vladimirovich, bin Muhammad) costs less still.
@@ -109,7 +109,7 @@ def _shape(name: PreparedName) -> _Shape:
             ),
             given_name=(
                 "," not in name.original
-                and not first.korean
+                and not (first.korean and name.foreign)  # Hangul: the family name first
                 and not first.particle
                 and len(tokens) > 1
             ),

@@ -30,6 +30,7 @@ from rigour.text.translit import ascii_text
 
 from dignity.screening.align import Aligner, compile_lattice
 from dignity.screening.caches import bounded
+from dignity.screening.korean import korean_key, reads_korean
 from dignity.screening.translit import readings
 
 # Name kinds as FollowTheMoney properties carry them; the weight a match through each one keeps.
@@ -136,7 +137,8 @@ class Token:
     abjad: bool  # written in an abjad in the source: compare on the skeleton too
     particle: bool  # al, bin, van, de ...: counts little
     patronymic: bool = False  # a father's name (after bin, or -ovich): often left out
-    korean: bool = False  # one Hangul syllable: compare on `korean_key` too
+    # a Hangul syllable, or a part of a Korean name in Latin letters: compare on `korean_key` too
+    korean: bool = False
     # How much the token identifies: particles and initials little, longer tokens more.
     weight: float = 1.0
     # The Latin spellings the token's original script stands for (see `translit`), or None for
@@ -256,23 +258,6 @@ def skeleton(text: str) -> str:
     return _REPEATS.sub(r"\1", _VOWELS_AND_GLIDES.sub("", text))
 
 
-def korean_key(text: str) -> str:
-    """One romanised Korean syllable with the differences between romanisations taken out.
-
-    Revised Romanization (gim, jeong, eun, bak) and McCune-Reischauer as the lists write it (kim,
-    jong, un, pak) reduce to the same key.
-    """
-    for written, key in _KOREAN_VOWELS:
-        text = text.replace(written, key)
-    if text[:1] in _KOREAN_INITIALS:
-        text = _KOREAN_INITIALS[text[0]] + text[1:]
-    return text
-
-
-_KOREAN_VOWELS = (("eo", "o"), ("eu", "u"), ("ae", "e"), ("wo", "o"), ("oo", "u"))
-_KOREAN_INITIALS = {"g": "k", "d": "t", "b": "p", "j": "ch", "r": "l"}
-
-
 @bounded(200_000)
 def make_token(
     text: str, abjad: bool, patronymic: bool = False, korean: bool = False, written: str = ""
@@ -372,6 +357,8 @@ def prepare_name(name: str, kind: str, kind_of_thing: str) -> PreparedName | Non
         parts = [(ORG_WORDS.get(part, part), "") for part in _parts(_latin_ascii(stripped).lower())]
     else:
         parts = [(part, "") for part in _parts(_latin_ascii(stripped).lower())]
+        # a Korean name in Latin letters (PAK Jong Chol, Park Jeong-cheol): see `korean`
+        korean = kind_of_thing == "person" and reads_korean([p for p, _ in parts], PARTICLES)
     tokens = _tokens(parts, abjad, kind_of_thing == "person", korean)
     if not any(not t.particle for t in tokens):
         return None

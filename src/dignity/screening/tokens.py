@@ -61,7 +61,10 @@ def token_similarity(a: Token, b: Token, person: bool) -> float:
 
 
 def _token_similarity(a: Token, b: Token, person: bool) -> float:
+    korean = (a.korean or b.korean) and a.korean_key == b.korean_key
     if len(a.text) == 1 or len(b.text) == 1:
+        if korean:  # a syllable of one letter: U and Woo, I and Ri, O and Oh
+            return 0.9
         short, long_ = (a, b) if len(a.text) == 1 else (b, a)
         initial = person and not short.abjad and len(long_.text) > 1
         return 0.8 if initial and long_.text.startswith(short.text) else 0.0
@@ -81,7 +84,7 @@ def _token_similarity(a: Token, b: Token, person: bool) -> float:
             similarity = max(similarity, 0.88)
         if a.spelling and a.spelling == b.spelling and _near(a.text, b.text):
             similarity = max(similarity, 0.88)
-    if (a.korean or b.korean) and a.korean_key == b.korean_key:
+    if korean:
         similarity = max(similarity, 0.9)
     if (a.abjad or b.abjad) and len(a.skeleton) >= 2 and a.skeleton == b.skeleton:
         similarity = max(similarity, 0.88 if len(a.skeleton) >= 3 else 0.8)
@@ -153,13 +156,13 @@ class Pool:
         self.kinds: dict[bool, list[Token]] = {False: [], True: []}
         for token in self.tokens:
             size = len(token.text)
+            if token.korean:
+                self.korean.append(token)
             if size == 1:
                 self.singles.append(token)
             elif size > 1:
                 self.long.append(token)
                 self.kinds[token.readings is not None].append(token)
-                if token.korean:
-                    self.korean.append(token)
                 if token.abjad:
                     self.abjad.append(token)
         self.texts = {kind: list(map(_TEXT, found)) for kind, found in self.kinds.items()}
@@ -198,17 +201,17 @@ class Pool:
     def _suspects(self, query: Token, person: bool) -> set[Token]:
         """The tokens that `query` can resemble at all (a superset: each is still compared)."""
         text = query.text
+        korean = self.tokens if query.korean else self.korean
+        keyed = {t for t in korean if t.korean_key == query.korean_key}
         if len(text) == 1:
-            found = {t for t in self.singles if t.text == text}
+            found = keyed | {t for t in self.singles if t.text == text}
             if person:  # an initial
                 found.update(t for t in self.long if t.text[0] == text)
             return found
-        found = {t for t in self.singles if t.text == text[0]}
+        found = keyed | {t for t in self.singles if t.text == text[0]}
         if person and text in _nicknames_of():
             nicks = _nicknames_of()[text]
             found.update(t for t in self.long if t.text in nicks)
-        korean = self.long if query.korean else self.korean
-        found.update(t for t in korean if t.korean_key == query.korean_key)
         if len(query.skeleton) >= 2:
             abjad = self.long if query.abjad else self.abjad
             found.update(t for t in abjad if t.skeleton == query.skeleton)

@@ -165,7 +165,10 @@ def _pair(
                 break
         if same:
             return 1.0
+    korean = (x_flags | y_flags) & KOREAN != 0 and x_korean == y_korean
     if la == 1 or lb == 1:
+        if korean:  # a syllable of one letter: U and Woo, I and Ri, O and Oh
+            return 0.9
         if la == 1:
             initial = person and not x_flags & ABJAD and lb > 1
             return 0.8 if initial and y[ys] == x[xs] else 0.0
@@ -192,7 +195,7 @@ def _pair(
             half = max(la, lb) // 2  # `tokens._near`
             if _levenshtein(x, xs, la, y, ys, lb, half, row) <= half:
                 keyed = 0.88
-    if (x_flags & KOREAN or y_flags & KOREAN) and x_korean == y_korean:
+    if korean:
         keyed = max(keyed, 0.9)
     if (x_flags & ABJAD or y_flags & ABJAD) and x_skeleton_size >= 2 and x_skeleton == y_skeleton:
         keyed = max(keyed, 0.88 if x_skeleton_size >= 3 else 0.8)

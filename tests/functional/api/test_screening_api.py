@@ -72,7 +72,7 @@ def test_every_screening_is_recorded_and_retrievable(
     record = client.get(f"/api/screenings/{screening_id}", headers=screener).json()
     assert record["query"] == {"schema": "Person", "properties": {"name": ["Hamza bin Laden"]}}
     assert record["list_versions"] == {UN_LIST: 1}
-    assert record["algorithm"] == {"name": "dignity-v1", "version": "5"}
+    assert record["algorithm"] == {"name": "dignity-v1", "version": "6"}
     assert (record["threshold"], record["limit"]) == (0.9, 3)
     assert record["actor"].startswith("service:")
     assert record["results"][0]["id"] == HAMZA

@@ -148,7 +148,7 @@ def test_csv_rows_are_screened_explained_recorded_and_audited(
     for row in rows.values():
         assert (row["algorithm"], row["algorithm_version"], row["threshold"]) == (
             "dignity-v1",
-            "5",
+            "6",
             "0.8",
         )
         assert json.loads(row["list_versions"]) == VERSIONS
@@ -181,7 +181,7 @@ def test_csv_rows_are_screened_explained_recorded_and_audited(
     shown = json.loads(stdout)
     assert shown["query"]["properties"]["name"] == ["HAMZA USAMA MUHAMMAD BIN LADEN"]
     assert (shown["results"][0]["id"], shown["list_versions"]) == (HAMZA, VERSIONS)
-    assert shown["algorithm"] == {"name": "dignity-v1", "version": "5"}
+    assert shown["algorithm"] == {"name": "dignity-v1", "version": "6"}
     exported = tmp_path / "examiner.jsonl"
     today = datetime.now(UTC).date().isoformat()
     code, stdout, _ = _run(

@@ -39,6 +39,19 @@ def test_cross_script_and_reordered_queries_find_their_candidate() -> None:
     assert _ids(index, "Person", name=["Abdulrahman Qaduli"]) == ["ofac-4"]
 
 
+def test_a_korean_name_romanised_otherwise_finds_its_candidate() -> None:
+    """Lee Woo and RI, U share no spelling, no metaphone and no skeleton: only the Korean keys
+    (`korean.korean_key`) find the listing."""
+    records = [
+        *_records(),
+        make_record("un-2", "Person", {"name": ["RI, U"]}, datasets=["un"]),
+        make_record("un-3", "Person", {"name": ["JONG, Chol Ho"]}, datasets=["un"]),
+    ]
+    index = MemoryIndex(records)
+    assert _ids(index, "Person", name=["Lee Woo"]) == ["un-2"]
+    assert _ids(index, "Person", name=["Chung Cheol Ho"])[0] == "un-3"
+
+
 def test_the_rarest_shared_key_ranks_first() -> None:
     index = MemoryIndex(_records())
     assert _ids(index, "Person", name=["Vladimir Putin"]) == ["ofac-1", "un-1"]

@@ -35,6 +35,18 @@ HARD = [
     ("Organization", "MZIK OAO"),
     ("Organization", "MSK Shipping LLC"),
     ("Person", "V. KONONOV"),
+    # Korean names romanised as the North writes them, syllables of one letter among them
+    ("Person", "CHO, Il-U"),
+    ("Person", "JO, Yong Chol"),
+    ("Person", "RI, Yong Ho"),
+    ("Person", "O Chol Ho"),
+]
+# The same Korean names romanised otherwise (`korean`): Woo for U, Cho for Jo, Lee for Ri, Oh.
+KOREAN = [
+    ("Person", "CHO, Il Woo"),
+    ("Person", "Cho Yong Cheol"),
+    ("Person", "Lee Yong Ho"),
+    ("Person", "Oh Cheol Ho"),
 ]
 
 
@@ -53,7 +65,7 @@ def records() -> list[Record]:
 
 def _queries(records: list[Record]) -> list[Record]:
     rng = random.Random(20261204)
-    queries = [*HARD, ("Person", "Vladimir Putin"), ("Person", "Jong Un Kim")]
+    queries = [*HARD, *KOREAN, ("Person", "Vladimir Putin"), ("Person", "Jong Un Kim")]
     for record in rng.sample(records, 400):
         schema = "Person" if record.schema == "Person" else "LegalEntity"
         name = rng.choice(record.names).original
@@ -79,7 +91,7 @@ def _query(schema: str, name: str) -> Record | None:
 def test_compiled_scoring_gives_what_python_gives(records: list[Record]) -> None:
     index = MemoryIndex(records)
     assert index.names is not None
-    compared = foreign = 0
+    compared = foreign = korean = 0
     for query in _queries(records):
         name = query.names[0].original
         candidates = index.candidates(query, limit=20)
@@ -93,10 +105,12 @@ def test_compiled_scoring_gives_what_python_gives(records: list[Record]) -> None
             assert compiled.score(candidate) == python.score(candidate), (name, candidate.id)
             compared += 1
             foreign += any(n.foreign for n in candidate.names)
+            korean += any(t.korean and not n.foreign for n in candidate.names for t in n.tokens)
         assert len(compiled._best) == len(candidates)  # every one scored compiled
     # the comparison covered many candidates, and names written in Arabic script among them
     assert compared > 5_000
     assert foreign > 500
+    assert korean > 100  # Korean names in Latin letters (`korean`)
 
 
 def test_ranking_gives_the_best_of_every_candidate_scored_in_full(records: list[Record]) -> None:

@@ -70,6 +70,15 @@ POSITIVES = [
     # the Arabic article run into the name on one side only (OFAC aliases of one entry)
     ("Person", "ELKADDAFI, Hannibal", "GADDAFI, Hannibal"),
     ("Person", "SAYYED AL-HOSEINI, Akbar", "SEYED ALHOSSEINI, Akbar"),
+    # Korean names in two romanisations: McCune-Reischauer as the North writes it against the
+    # Revised Romanization or a passport's spelling (aliases of one OFAC or UN entry, and Lee)
+    ("Person", "JANG, Myong-Jin", "CHANG, Myong-Chin"),
+    ("Person", "CHO, Yong Chol", "JO, Yong Chol"),
+    ("Person", "CHO'NG, Kyo'ng-t'aek", "JONG, Kyong Thaek"),
+    ("Person", "CHOI, Bu-il", "CHOE, Pu Il"),
+    ("Person", "Lee Yong Ho", "RI, Yong Ho"),
+    ("Person", "Park Jeong Cheol", "PAK, Jong Chol"),
+    ("Person", "CHO, Il Woo", "CHO, Il-U"),
 ]
 
 NEGATIVES = [
@@ -101,6 +110,11 @@ NEGATIVES = [
     ("Person", "Judith KHAN", "Jaoudat KHAN"),
     # a name that begins with al is not the article: what is left must be five letters or more
     ("Person", "Almira HASANOVA", "Mira HASANOVA"),
+    # Korean romanisations are one name, not any two Korean names: the second syllable of the
+    # given name differs (Kim Jong Un and his father)
+    ("Person", "Kim Jong Un", "KIM, Jong Il"),
+    # O and U are two surnames (오, 우), each a syllable of one letter
+    ("Person", "O Chol Ho", "U Chol Ho"),
 ]
 
 
