@@ -46,13 +46,15 @@ _INITIAL_KEYS = {
     "s": "s", "ss": "s", "sh": "s",
     "r": "l", "rh": "l", "l": "l", "n": "n", "m": "m", "h": "h",
 }  # fmt: skip
-# eo and o (MR writes both o), eu and u (MR: u), ae and e, ai (Paik) and ae, oi (Choi) and oe.
+# eo and o (MR writes both o), eu and u (MR: u), ae and e, ai (Paik) and ae, oi (Choi) and oe;
+# wo stays apart (Won is not Un).
 _VOWEL_KEYS = {
     "a": "a", "ae": "e", "ai": "e", "e": "e", "ya": "ya", "yae": "ye", "ye": "ye",
     "eo": "o", "o": "o", "yeo": "yo", "yo": "yo", "you": "yo",
     "u": "u", "oo": "u", "eu": "u", "woo": "u", "wu": "u", "yu": "yu", "yoo": "yu",
     "i": "i", "ee": "i", "yi": "i", "ui": "ui", "eui": "ui",
-    "wa": "wa", "wo": "o", "weo": "o", "wae": "oe", "we": "oe", "oe": "oe", "oi": "oe", "wi": "wi",
+    "wa": "wa", "wo": "wo", "weo": "wo", "wi": "wi",
+    "wae": "oe", "we": "oe", "oe": "oe", "oi": "oe",
 }  # fmt: skip
 # A final h is silent (Oh, Noh, Suh, Ahn); Park's r is not Korean at all.
 _FINAL_KEYS = {
@@ -85,8 +87,8 @@ def _syllables(text: str, start: int) -> tuple[str, ...] | None:
         return ()
     for pattern in _ENDINGS:
         found = pattern.match(text, start)
-        if found is None:
-            continue
+        if found is None or (found.group("initial") and found.groupdict().get("final") == "hn"):
+            continue  # -hn only ends a syllable without an initial (Ahn), not John
         rest = _syllables(text, found.end())
         if rest is not None:
             return (found.group(), *rest)

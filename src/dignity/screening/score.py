@@ -201,7 +201,9 @@ def _token_costs(name: PreparedName, cost: float, person: bool) -> tuple[float, 
     last = len(name.tokens) - 1
     costs = []
     for position, token in enumerate(name.tokens):
-        if position == 0 and natural_order:
+        if (position == 0 and natural_order) or (token.korean and not name.foreign):
+            # a Korean name in Latin letters: a syllable more is another given name (JO Chol
+            # and JO Yong Chol, KIM Kyu and KIM Ho Kyu are different people)
             share = 1.0
         elif (token.patronymic or (natural_order and 0 < position < last)) and cost < 1.0:
             # a father's name, or a middle name of a name in natural order: often left out

@@ -44,6 +44,8 @@ def test_a_given_name_in_one_word_reads_as_its_syllables() -> None:
     assert korean_syllables("kimjong") == ("kim", "jong")
     assert korean_syllables("mina") == ("mi", "na")  # the next syllable takes the consonant
     assert korean_syllables("smith") is None
+    assert korean_syllables("ahn") == ("ahn",)
+    assert korean_syllables("john") is None  # -hn ends Ahn, which has no initial
     assert korean_key("yongwon") == korean_key("yongweon")
 
 
@@ -63,6 +65,7 @@ def test_a_given_name_in_one_word_reads_as_its_syllables() -> None:
         # one part alone says too little
         (["kim"], False),
         (["vladimir", "putin"], False),
+        (["lee", "john"], False),
     ],
 )
 def test_which_names_read_as_korean(parts: list[str], korean: bool) -> None:

@@ -113,6 +113,10 @@ NEGATIVES = [
     # Korean romanisations are one name, not any two Korean names: the second syllable of the
     # given name differs (Kim Jong Un and his father)
     ("Person", "Kim Jong Un", "KIM, Jong Il"),
+    # a Korean given name of one syllable is not one of two that ends the same (OFAC: two men)
+    ("Person", "JO, Chol", "JO, Yong Chol"),
+    # Won is not Un once the romanisations' vowels are taken out
+    ("Person", "KIM, Won Hong", "KIM, Jong Un"),
     # O and U are two surnames (오, 우), each a syllable of one letter
     ("Person", "O Chol Ho", "U Chol Ho"),
 ]
