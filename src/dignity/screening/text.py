@@ -80,8 +80,9 @@ PARTICLES = frozenset(
     ]
 )
 # Words of organisation names that lists write short or in full (COAL TAR REFINING CO. and
-# COAL TAR REFINING COMPANY): the short form is read as the full one. Legal forms proper (LLC,
-# GmbH, OAO) come off before (rigour's table); these are the generic words it leaves.
+# COAL TAR REFINING COMPANY): the short form is read as the full one; and the words an airline's
+# name takes in turn, read as one. Legal forms proper (LLC, GmbH, OAO) come off before (rigour's
+# table); these are the generic words it leaves.
 ORG_WORDS = {
     "co": "company",
     "cie": "compagnie",
@@ -105,6 +106,10 @@ ORG_WORDS = {
     "svcs": "services",
     "dept": "department",
     "govt": "government",
+    # an airline's name is written with any of these (MAHAN AIR, Mahan Airlines; DENA AIRWAYS)
+    "airlines": "air",
+    "airline": "air",
+    "airways": "air",
 }
 # Particles after which a name part is the father's (or grandfather's) name: Usama bin Ladin.
 NASAB = frozenset(["bin", "ibn", "bn", "bint", "binti", "bnt", "ben", "ould"])

@@ -62,6 +62,9 @@ POSITIVES = [
     # generic words of an organisation's name, short and in full (OFAC aliases)
     ("Organization", "COAL TAR REFINING CO.", "COAL TAR REFINING COMPANY"),
     ("Organization", "KOREA SAMMA SHPG CO", "KOREA SAMMA SHIPPING COMPANY"),
+    # an airline is Air, Airlines or Airways in turn (OFAC aliases; Mahan Air as users write it)
+    ("Organization", "Mahan Airlines", "MAHAN AIR"),
+    ("Organization", "DENA AIRLINES", "DENA AIRWAYS"),
     # two romanisations of one Persian, Arabic or Belarusian name: vowels written as each hears
     # them, a doubled letter, gh and ks (the spelling key; OFAC aliases of one entry)
     ("Person", "MOUSAVIFAR, Seyed Reza", "MUSAVIFAR, Sayyed Reza"),
@@ -106,6 +109,7 @@ NEGATIVES = [
     ("Organization", "PEDCO", "PTC GMBH"),
     # a generic word read in full is still a generic word
     ("Organization", "ACME TRADING CO", "APEX TRADING COMPANY"),
+    ("Organization", "Mahan Air", "MERAJ AIRLINES"),
     # a shared spelling key is not enough when most letters differ (Judith, Jaoudat)
     ("Person", "Judith KHAN", "Jaoudat KHAN"),
     # a name that begins with al is not the article: what is left must be five letters or more
