@@ -87,12 +87,31 @@ def _syllables(text: str, start: int) -> tuple[str, ...] | None:
         return ()
     for pattern in _ENDINGS:
         found = pattern.match(text, start)
-        if found is None or (found.group("initial") and found.groupdict().get("final") == "hn"):
-            continue  # -hn only ends a syllable without an initial (Ahn), not John
+        if found is None or _foreign(found):
+            continue
         rest = _syllables(text, found.end())
         if rest is not None:
             return (found.group(), *rest)
     return None
+
+
+def syllables_of(part: str) -> tuple[str, ...]:
+    """The syllables of a part of a name that `reads_korean`: Yongwon as yong and won, as
+    Yong-Won is written. A part whose second syllable would begin with a vowel stays whole
+    (Kwai is not kwa and i: the name is more likely Chinese than Korean there)."""
+    syllables = korean_syllables(part)
+    if syllables is None or len(syllables) == 1 or syllables[1][0] in "aeiou":
+        return (part,)
+    return syllables
+
+
+def _foreign(syllable: re.Match[str]) -> bool:
+    """The two popular spellings that end a syllable otherwise than Korean does end only
+    themselves: -hn only Ahn (not John), -rk only Park (not Tark)."""
+    final = syllable.groupdict().get("final")
+    if final == "hn":
+        return bool(syllable.group("initial"))
+    return final == "rk" and syllable.group() != "park"
 
 
 @bounded(100_000)

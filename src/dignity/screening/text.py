@@ -30,7 +30,7 @@ from rigour.text.translit import ascii_text
 
 from dignity.screening.align import Aligner, compile_lattice
 from dignity.screening.caches import bounded
-from dignity.screening.korean import korean_key, reads_korean
+from dignity.screening.korean import korean_key, reads_korean, syllables_of
 from dignity.screening.translit import readings
 
 # Name kinds as FollowTheMoney properties carry them; the weight a match through each one keeps.
@@ -362,8 +362,11 @@ def prepare_name(name: str, kind: str, kind_of_thing: str) -> PreparedName | Non
         parts = [(ORG_WORDS.get(part, part), "") for part in _parts(_latin_ascii(stripped).lower())]
     else:
         parts = [(part, "") for part in _parts(_latin_ascii(stripped).lower())]
-        # a Korean name in Latin letters (PAK Jong Chol, Park Jeong-cheol): see `korean`
+        # a Korean name in Latin letters (PAK Jong Chol, Park Jeong-cheol): see `korean`; one
+        # token per syllable, as in Hangul (Yongwon and Yong-Won)
         korean = kind_of_thing == "person" and reads_korean([p for p, _ in parts], PARTICLES)
+        if korean:
+            parts = [(syllable, "") for part, _ in parts for syllable in syllables_of(part)]
     tokens = _tokens(parts, abjad, kind_of_thing == "person", korean)
     if not any(not t.particle for t in tokens):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dignity.screening.korean import korean_key, korean_syllables, reads_korean
+from dignity.screening.korean import korean_key, korean_syllables, reads_korean, syllables_of
 from dignity.screening.text import PARTICLES, prepare_name
 
 # Spellings of one syllable: McCune-Reischauer (as OFAC and the UN write it, apostrophes gone),
@@ -46,6 +46,9 @@ def test_a_given_name_in_one_word_reads_as_its_syllables() -> None:
     assert korean_syllables("smith") is None
     assert korean_syllables("ahn") == ("ahn",)
     assert korean_syllables("john") is None  # -hn ends Ahn, which has no initial
+    assert korean_syllables("tark") is None  # -rk ends Park alone
+    assert syllables_of("yongwon") == ("yong", "won")
+    assert syllables_of("kwai") == ("kwai",)  # not kwa and i: a syllable from a vowel stays
     assert korean_key("yongwon") == korean_key("yongweon")
 
 

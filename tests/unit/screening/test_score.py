@@ -82,6 +82,8 @@ POSITIVES = [
     ("Person", "Lee Yong Ho", "RI, Yong Ho"),
     ("Person", "Park Jeong Cheol", "PAK, Jong Chol"),
     ("Person", "CHO, Il Woo", "CHO, Il-U"),
+    # a given name written as one word and as two (OFAC aliases of one entry)
+    ("Person", "CHO, Yongwon", "JO, Yong-Won"),
 ]
 
 NEGATIVES = [
