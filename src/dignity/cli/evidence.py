@@ -356,9 +356,13 @@ def export_command(
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
             except evidence.CorruptEvidence as error:
-                corrupt = error  # the item is marked corrupt: keep that, then report it
+                corrupt = error  # nothing was written: record the item corrupt, then report it
+        if corrupt is not None:  # marked in a write of its own, as the bundle is recorded
+            with write_transaction(state.sessionmaker) as session:
+                evidence.record_corrupt(session, principal, corrupt)
+            raise corrupt
         if written is None:
-            raise corrupt or RuntimeError("no bundle was written")
+            raise RuntimeError("no bundle was written")
         with write_transaction(state.sessionmaker) as session:
             result = evidence.record_bundle(session, principal, written)
     except BaseException:

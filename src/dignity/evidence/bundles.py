@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -78,6 +78,9 @@ from dignity.security.models import Project
 from dignity.security.permissions import Permission
 from dignity.store.files import fsync_directory
 from dignity.store.types import utcnow
+
+if TYPE_CHECKING:
+    from dignity.evidence.services import CorruptEvidence
 
 AUDIT_ACTION = "evidence.bundle-exported"
 _LOCK_BATCH = 500
@@ -362,20 +365,26 @@ def export_bundle(
     Needs `records:read` and `export:bulk`; surfaces that serve people add step-up MFA and the
     hourly limit (`security.exports.authorize_export`) before calling this.
     """
-    written = write_bundle(
-        session,
-        principal,
-        keyring,
-        store,
-        out_path,
-        item_ids=item_ids,
-        event_id=event_id,
-        project_id=project_id,
-        include_working_copies=include_working_copies,
-        signing_key=signing_key,
-        purpose=purpose,
-        progress=progress,
-    )
+    from dignity.evidence.services import CorruptEvidence  # see `_write_members`
+
+    try:
+        written = write_bundle(
+            session,
+            principal,
+            keyring,
+            store,
+            out_path,
+            item_ids=item_ids,
+            event_id=event_id,
+            project_id=project_id,
+            include_working_copies=include_working_copies,
+            signing_key=signing_key,
+            purpose=purpose,
+            progress=progress,
+        )
+    except CorruptEvidence as error:
+        record_corrupt(session, principal, error)
+        raise
     return record_bundle(session, principal, written)
 
 
@@ -400,6 +409,19 @@ class WrittenBundle:
         self.temporary.unlink(missing_ok=True)
 
 
+def record_corrupt(session: Session, principal: Principal, error: CorruptEvidence) -> None:
+    """Mark the item that stopped an export corrupt (`services.mark_corrupt`): its state, a
+    custody entry and an audit alert, in the caller's session."""
+    from dignity.evidence import services  # see `_write_members`
+
+    item = session.get(EvidenceItem, error.item_id, with_for_update=True)
+    if item is None:  # pragma: no cover - an item is never deleted
+        raise NotFound(f"evidence item {error.item_id}: not found")
+    services.mark_corrupt(
+        session, item, actor=principal.actor, during="export", problem=error.problem
+    )
+
+
 def write_bundle(
     session: Session,
     principal: Principal,
@@ -416,9 +438,10 @@ def write_bundle(
     progress: Progress | None = None,
 ) -> WrittenBundle:
     """The first half of `export_bundle`: the bundle written to a temporary file beside
-    `out_path`, recording nothing (unless an item fails its integrity check: it is marked
-    corrupt). A caller may commit this session and record the bundle in a short one of its own,
-    so that a long export does not hold the write lock (SQLite) while it reads."""
+    `out_path`, recording nothing. A caller may commit this session and record the bundle in a
+    short one of its own, so that a long export does not hold the write lock (SQLite) while it
+    reads. An item that fails its integrity check stops the export (`CorruptEvidence`, nothing
+    left behind): the caller records that with `record_corrupt`, in a write of its own too."""
     principal.require(Permission.RECORDS_READ)
     principal.require(Permission.EXPORT_BULK)
     purpose = purpose.strip()
@@ -588,13 +611,12 @@ def _write_members(
             "custody": base + "custody.json",
         }
         problem = _write_content(session, keyring, store, writer, item, files["content"], advance)
-        if problem is not None:
-            services.mark_corrupt(
-                session, item, actor=principal.actor, during="export", problem=problem
-            )
+        if problem is not None:  # recorded by the caller (`record_corrupt`)
             raise services.CorruptEvidence(
                 f"evidence item {item.id}: the stored file fails its integrity check; the export "
-                "was stopped, nothing was written and the item is marked corrupt"
+                "was stopped, nothing was written and the item is marked corrupt",
+                item_id=item.id,
+                problem=problem,
             )
         copies = list(
             session.execute(

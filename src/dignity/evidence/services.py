@@ -47,6 +47,7 @@ from dignity.evidence.bundles import (
     WrittenBundle,
     export_bundle,
     record_bundle,
+    record_corrupt,
     write_bundle,
 )
 from dignity.evidence.custody import (
@@ -110,6 +111,7 @@ __all__ = [
     "metadata_of",
     "open_original",
     "record_bundle",
+    "record_corrupt",
     "stream_in",
     "verify_bundle",
     "verify_chain",
@@ -118,7 +120,13 @@ __all__ = [
 
 
 class CorruptEvidence(IntegrityError):
-    """The stored blob failed its integrity check; nothing of it was returned."""
+    """The stored blob failed its integrity check; nothing of it was returned. `item_id` and
+    `problem` say which and why, for a caller that records it in a transaction of its own."""
+
+    def __init__(self, message: str, *, item_id: str = "", problem: str = "") -> None:
+        super().__init__(message)
+        self.item_id = item_id
+        self.problem = problem
 
 
 def mark_corrupt(

@@ -35,6 +35,7 @@ from dignity.cli import app
 from dignity.cli import evidence as cli_evidence
 from dignity.cli.context import state
 from dignity.evidence import services as evidence
+from dignity.evidence.blobs import LocalBlobStore
 from dignity.evidence.bundle_verify import BundleReport, custody_hash, verify_bundle
 from dignity.evidence.custody import append_custody
 from dignity.evidence.models import CORRUPT, EvidenceItem
@@ -700,6 +701,54 @@ def test_a_server_writing_during_a_cli_export_does_not_make_it_fail(
         "evidence.export",
         "evidence.bundle-exported",
     ]
+
+
+def test_a_corrupt_blob_found_by_a_cli_export_is_marked_while_a_server_writes(
+    cli: Settings, tmp_path: Path, fresh_store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The corrupt mark is written in a transaction of its own, as the bundle's record is: made
+    # in the reading transaction, a server's write meanwhile lost it (SQLite: "database is
+    # locked") and the command reported the lock, not the damaged file.
+    stored = _stored(tmp_path)
+    with transaction(state.sessionmaker) as session:
+        damaged_item = session.get(EvidenceItem, stored[0])
+        assert damaged_item is not None
+        blob = LocalBlobStore(cli.evidence_dir).path(damaged_item.blob_id)
+    damaged = bytearray(blob.read_bytes())
+    damaged[-5] ^= 0x01
+    blob.write_bytes(bytes(damaged))
+    real = evidence.write_bundle
+
+    def server_writes_then_fails(*args: object, **kwargs: object) -> evidence.WrittenBundle:
+        try:
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+        except evidence.CorruptEvidence:
+            engine = create_engine(fresh_store_url)
+            try:
+                with transaction(make_sessionmaker(engine)) as other:
+                    record_event(other, actor="server", action="test.meanwhile", object_type="t")
+            finally:
+                engine.dispose()
+            raise
+
+    monkeypatch.setattr(evidence, "write_bundle", server_writes_then_fails)
+    outgoing = tmp_path / "outgoing"
+    outgoing.mkdir()
+    bundle = outgoing / "bundle.zip"
+    code, _out, err = _run("evidence", "export", *stored, "--out", str(bundle), "--purpose", "x")
+    assert code == 1
+    assert f"evidence item {stored[0]}: the stored file fails its integrity check" in err
+    assert list(outgoing.iterdir()) == []
+    engine = create_engine(fresh_store_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            item = session.get(EvidenceItem, stored[0])
+            assert item is not None
+            assert item.state == CORRUPT
+            actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    finally:
+        engine.dispose()
+    assert actions[-3:] == ["test.meanwhile", "evidence.verification", "evidence.corrupt"]
 
 
 def test_an_item_whose_chain_moved_on_while_it_was_exported_is_not_recorded(
