@@ -673,6 +673,18 @@ def _meanwhile(
     monkeypatch.setattr(evidence, "write_bundle", interleaved)
 
 
+def _refused_export(tmp_path: Path, stored: list[str], error: str) -> None:
+    """Run `evidence export` of `stored` into an empty directory: it must fail with `error`
+    and leave nothing there (neither the bundle nor its temporary file)."""
+    outgoing = tmp_path / "outgoing"
+    outgoing.mkdir()
+    bundle = outgoing / "bundle.zip"
+    code, _out, err = _run("evidence", "export", *stored, "--out", str(bundle), "--purpose", "x")
+    assert code == 1
+    assert error in err
+    assert list(outgoing.iterdir()) == []
+
+
 def test_a_server_writing_during_a_cli_export_does_not_make_it_fail(
     cli: Settings, tmp_path: Path, fresh_store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -732,13 +744,8 @@ def test_a_corrupt_blob_found_by_a_cli_export_is_marked_while_a_server_writes(
             raise
 
     monkeypatch.setattr(evidence, "write_bundle", server_writes_then_fails)
-    outgoing = tmp_path / "outgoing"
-    outgoing.mkdir()
-    bundle = outgoing / "bundle.zip"
-    code, _out, err = _run("evidence", "export", *stored, "--out", str(bundle), "--purpose", "x")
-    assert code == 1
-    assert f"evidence item {stored[0]}: the stored file fails its integrity check" in err
-    assert list(outgoing.iterdir()) == []
+    damage = f"evidence item {stored[0]}: the stored file fails its integrity check"
+    _refused_export(tmp_path, stored, damage)
     engine = create_engine(fresh_store_url)
     try:
         with make_sessionmaker(engine)() as session:
@@ -773,13 +780,7 @@ def test_an_item_whose_chain_moved_on_while_it_was_exported_is_not_recorded(
             yield session
 
     monkeypatch.setattr(cli_evidence, "write_transaction", after_another_entry)
-    outgoing = tmp_path / "outgoing"
-    outgoing.mkdir()
-    bundle = outgoing / "bundle.zip"
-    code, out, err = _run("evidence", "export", *stored, "--out", str(bundle), "--purpose", "x")
-    assert code == 1
-    assert f"evidence item {stored[1]}: its chain of custody moved on" in err
-    assert list(outgoing.iterdir()) == []  # neither the bundle nor its temporary file
+    _refused_export(tmp_path, stored, f"evidence item {stored[1]}: its chain of custody moved on")
     for item in stored:
         code, out, err = _run("evidence", "custody", item)
         assert code == 0, err or out
